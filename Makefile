@@ -1,0 +1,40 @@
+# Two set-up commands: `make demo` and `make test` (both create .venv if missing).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-all lint install clean bench
+
+$(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e 'packages/dmfsharp[plot,dask,test]' -e 'packages/mcvd[plot,sim,dask,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/dmfsharp demo --out $(OUT)/dmfsharp
+	$(BIN)/mcvd demo --out $(OUT)/mcvd
+	$(BIN)/python scripts/assemble_report.py --out $(OUT) --readme README.md
+
+lint: $(STAMP)
+	$(BIN)/ruff check packages benchmarks scripts
+
+# Fast tier: every test except those marked `slow` (long statistical validations).
+test: lint
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) packages/dmfsharp/tests packages/mcvd/tests
+
+# Everything, including the long validations.
+test-all: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS) packages/dmfsharp/tests packages/mcvd/tests
+
+bench: $(STAMP)
+	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache

@@ -1,0 +1,35 @@
+"""dmfsharp — exact sharpness of minima in deep matrix factorization.
+
+Loss convention: ``l(W) = c * ||W_L ... W_1 - M||_F^2`` with ``c = scale = 0.5`` by default
+(gradient descent with step ``eta`` is then linearly stable at a minimizer iff
+``eta < 2 / lambda_max``). The paper (Kamber & Parhi, arXiv 2509.25783) uses ``c = 1``; every
+curvature value scales with ``2c``.
+"""
+
+from .constructors import (
+    balanced_minimizer,
+    gaussian_minimizer,
+    random_target,
+    scalar_minimizer,
+    unbalanced_minimizer,
+)
+from .derivatives import dense_hessian, gradient, hessian_operator, hvp, loss
+from .factorization import Factorization, check_scale
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Factorization",
+    "__version__",
+    "balanced_minimizer",
+    "check_scale",
+    "dense_hessian",
+    "gaussian_minimizer",
+    "gradient",
+    "hessian_operator",
+    "hvp",
+    "loss",
+    "random_target",
+    "scalar_minimizer",
+    "unbalanced_minimizer",
+]
