@@ -6,4 +6,34 @@ Units throughout: lengths in micrometres (µm), times in seconds (s), diffusion 
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .geometry import (
+    Box,
+    Channel,
+    Geometry,
+    ImageSystem,
+    Plane,
+    Sphere,
+    Transmitter,
+    image_system,
+    mirror_point,
+    mirror_sphere,
+)
+from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+
+__all__ = [
+    "Box",
+    "Channel",
+    "Geometry",
+    "ImageSystem",
+    "Plane",
+    "Scenario",
+    "ScenarioError",
+    "Sphere",
+    "Transmitter",
+    "__version__",
+    "image_system",
+    "load_scenario",
+    "mirror_point",
+    "mirror_sphere",
+    "scenario_from_dict",
+]
