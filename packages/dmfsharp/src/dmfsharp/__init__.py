@@ -15,11 +15,26 @@ from .constructors import (
 )
 from .derivatives import dense_hessian, gradient, hessian_operator, hvp, loss
 from .factorization import Factorization, check_scale
+from .spectrum import (
+    EigenpairsResult,
+    SharpnessResult,
+    SpectrumResult,
+    hessian_rank,
+    hessian_spectrum,
+    hessian_trace,
+    k_matrix,
+    k_operator,
+    sharpness,
+    top_eigenpairs,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EigenpairsResult",
     "Factorization",
+    "SharpnessResult",
+    "SpectrumResult",
     "__version__",
     "balanced_minimizer",
     "check_scale",
@@ -27,9 +42,16 @@ __all__ = [
     "gaussian_minimizer",
     "gradient",
     "hessian_operator",
+    "hessian_rank",
+    "hessian_spectrum",
+    "hessian_trace",
     "hvp",
+    "k_matrix",
+    "k_operator",
     "loss",
     "random_target",
     "scalar_minimizer",
+    "sharpness",
+    "top_eigenpairs",
     "unbalanced_minimizer",
 ]

@@ -215,7 +215,7 @@ class Factorization:
         >>> Factorization([np.eye(2)], target=np.zeros((2, 2))).is_minimizer()
         False
         """
-        return self.relative_residual() <= rtol
+        return bool(self.relative_residual() <= rtol)
 
     def require_minimizer(self, rtol: float = 1e-10, what: str = "factorization") -> None:
         """Raise ``ValueError`` with one clear line unless :meth:`is_minimizer` holds."""
