@@ -6,6 +6,20 @@ Loss convention: ``l(W) = c * ||W_L ... W_1 - M||_F^2`` with ``c = scale = 0.5``
 curvature value scales with ``2c``.
 """
 
+from .closed_forms import (
+    BalanceReport,
+    Claim,
+    ClaimsReport,
+    SpectralNormBound,
+    balance,
+    check_claims,
+    depth2_sharpness,
+    flattest_sharpness,
+    frobenius_imbalance,
+    scalar_sharpness,
+    spectral_norm_bound,
+    spectral_products,
+)
 from .constructors import (
     balanced_minimizer,
     gaussian_minimizer,
@@ -27,18 +41,29 @@ from .spectrum import (
     sharpness,
     top_eigenpairs,
 )
+from .torch_adapter import from_torch, to_torch
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BalanceReport",
+    "Claim",
+    "ClaimsReport",
     "EigenpairsResult",
     "Factorization",
     "SharpnessResult",
+    "SpectralNormBound",
     "SpectrumResult",
     "__version__",
+    "balance",
     "balanced_minimizer",
+    "check_claims",
     "check_scale",
     "dense_hessian",
+    "depth2_sharpness",
+    "flattest_sharpness",
+    "frobenius_imbalance",
+    "from_torch",
     "gaussian_minimizer",
     "gradient",
     "hessian_operator",
@@ -51,7 +76,11 @@ __all__ = [
     "loss",
     "random_target",
     "scalar_minimizer",
+    "scalar_sharpness",
     "sharpness",
+    "spectral_norm_bound",
+    "spectral_products",
+    "to_torch",
     "top_eigenpairs",
     "unbalanced_minimizer",
 ]
