@@ -29,6 +29,7 @@ from .constructors import (
 )
 from .derivatives import dense_hessian, gradient, hessian_operator, hvp, loss
 from .factorization import Factorization, check_scale
+from .npz import load_factors, save_factors
 from .spectrum import (
     EigenpairsResult,
     SharpnessResult,
@@ -41,6 +42,7 @@ from .spectrum import (
     sharpness,
     top_eigenpairs,
 )
+from .summary import SharpnessSummary, summarize
 from .torch_adapter import from_torch, to_torch
 
 __version__ = "0.1.0"
@@ -52,6 +54,7 @@ __all__ = [
     "EigenpairsResult",
     "Factorization",
     "SharpnessResult",
+    "SharpnessSummary",
     "SpectralNormBound",
     "SpectrumResult",
     "__version__",
@@ -73,13 +76,16 @@ __all__ = [
     "hvp",
     "k_matrix",
     "k_operator",
+    "load_factors",
     "loss",
     "random_target",
+    "save_factors",
     "scalar_minimizer",
     "scalar_sharpness",
     "sharpness",
     "spectral_norm_bound",
     "spectral_products",
+    "summarize",
     "to_torch",
     "top_eigenpairs",
     "unbalanced_minimizer",
