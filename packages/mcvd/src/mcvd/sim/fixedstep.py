@@ -1,0 +1,790 @@
+"""Fixed-time-step Brownian particle simulator (numba, parallel over molecules).
+
+Model (spec §6; units µm, s, µm²/s)
+-----------------------------------
+Every molecule starts at its transmitter at the transmitter's release time and moves by
+independent Gaussian steps ``N(0, 2 D dt)`` per axis (standard deviation ``sqrt(2 D dt)``) until
+it is absorbed or the horizon ``t_end`` is reached. Per step:
+
+1. propose ``b = a + sqrt(2 D dt) * Z``;
+2. reflecting surfaces (infinite planes, finite axis-aligned boxes):
+
+   * ``"elastic"`` — the straight path ``a -> b`` is followed; at the first surface it crosses,
+     the remaining overshoot is mirrored, and this repeats until the path stays in the fluid
+     (at most 64 reflections, then the step is rolled back). For one plane this is exactly the
+     reflected Brownian motion (the free motion folded by the mirror).
+   * ``"rollback"`` — a step whose path crosses a surface is discarded (the molecule stays at
+     ``a`` for that step). Biased (molecules linger near walls); offered because it is common in
+     the literature.
+3. absorbing spheres:
+
+   * ``"end-of-step"`` (MUCIN-style) — absorbed when ``b`` is inside a receiver. Misses
+     excursions into the receiver within a step, so it under-counts; to first order it acts like
+     a receiver shrunk by ``0.5826 * sqrt(2 D dt)`` (the discrete-monitoring shift
+     ``-zeta(1/2)/sqrt(2 pi)`` of Broadie, Glasserman & Kou 1997).
+   * ``"bridge"`` — additionally absorbed with the Brownian-bridge probability that the path
+     touched the sphere during the step, in the planar approximation
+     ``P = exp(-d1 d2 / (D dt))`` with ``d1, d2`` the distances to the sphere surface before and
+     after the step (exact for a plane; the curvature error is ``O(dt)`` relative to the
+     ``O(sqrt(dt))`` bias it removes). The probability is skipped when ``d1 d2 > 40 D dt``
+     (``P < 5e-18``).
+
+   An absorbed molecule gets the absorption time ``t_release + (k + 1) dt`` (end of the step).
+
+Random numbers
+--------------
+Each molecule has its own xoroshiro128++ stream seeded by splitmix64 from the run key (two
+64-bit words of ``SeedSequence(seed)``) and its global molecule index; normals come from a
+256-layer ziggurat (Marsaglia & Tsang 2000, Doornik's ZIGNOR variant). Results therefore depend
+on the seed only — not on the number of threads, chunks or workers. In-kernel generation is
+faster than pre-generating numpy normals (whose rate bounds any pre-generation design; see
+``benchmarks/mcvd_fixed_step.py``).
+
+A *destruction radius* (molecules farther than ``R`` from every receiver centre are removed) is
+available but off by default; it biases F(t) low and a warning says so.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numba import njit, prange
+
+from .. import __version__
+from .result import SimulationResult
+from .runner import ChunkTask, run_chunks
+
+__all__ = [
+    "ABSORPTION_MODES",
+    "KEEP_TIMES_MAX",
+    "REFLECTION_MODES",
+    "FixedStepParams",
+    "default_bin_edges",
+    "fixed_step_kernel",
+    "params_from_scenario",
+    "simulate",
+    "standard_normals",
+]
+
+ABSORPTION_MODES = ("end-of-step", "bridge")
+REFLECTION_MODES = ("elastic", "rollback")
+#: bridge probabilities exp(-x) with x above this are treated as 0
+BRIDGE_CUTOFF = 40.0
+#: runs above this many molecules keep only per-bin counts by default (memory bound)
+KEEP_TIMES_MAX = 10_000_000
+#: maximum number of time bins of the default bin grid
+MAX_BINS = 20_000
+
+# ----------------------------------------------------------------------------- random numbers
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_MASK8 = np.uint64(0xFF)
+_TO_UNIT = 2.0**-53
+
+
+def _zig_tables(n: int = 256, r: float = 3.6541528853610088, v: float = 0.00492867323399):
+    """Ziggurat tables (Doornik's ZIGNOR layout) for the standard normal."""
+    x = np.zeros(n + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0] = v / f
+    x[1] = r
+    for i in range(2, n):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    ratio = x[1:] / x[:-1]
+    return x, ratio, r
+
+
+_ZX, _ZR, _ZTAIL = _zig_tables()
+
+
+@njit(cache=True)
+def _splitmix(x):
+    x = x + _GOLDEN
+    z = x
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return x, z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True)
+def _next(s0, s1):
+    """xoroshiro128++: returns (64 random bits, new state)."""
+    out = _rotl(s0 + s1, 17) + s0
+    s1 = s1 ^ s0
+    s0 = _rotl(s0, 49) ^ s1 ^ (s1 << np.uint64(21))
+    s1 = _rotl(s1, 28)
+    return out, s0, s1
+
+
+@njit(cache=True)
+def _uniform(s0, s1):
+    """Uniform double in the open interval (0, 1)."""
+    r, s0, s1 = _next(s0, s1)
+    return (np.float64(r >> np.uint64(11)) + 0.5) * _TO_UNIT, s0, s1
+
+
+@njit(cache=True)
+def _seed(key0, key1, g):
+    """xoroshiro128++ state for molecule ``g`` of the run with key (key0, key1)."""
+    x, a = _splitmix(key0 ^ (np.uint64(g) * _GOLDEN))
+    x, b = _splitmix(x ^ key1)
+    if a == 0 and b == 0:
+        a = _GOLDEN
+    return a, b
+
+
+@njit(cache=True)
+def _normal(s0, s1, zx, zr, tail):
+    """Standard normal by the 256-layer ziggurat; returns (z, new state)."""
+    while True:
+        r, s0, s1 = _next(s0, s1)
+        i = np.int64(r & _MASK8)
+        u = 2.0 * (np.float64(r >> np.uint64(11)) * _TO_UNIT) - 1.0
+        if abs(u) < zr[i]:
+            return u * zx[i], s0, s1
+        if i == 0:  # tail beyond `tail` (Marsaglia 1964)
+            while True:
+                e1, s0, s1 = _uniform(s0, s1)
+                e2, s0, s1 = _uniform(s0, s1)
+                a = math.log(e1) / tail
+                b = math.log(e2)
+                if -2.0 * b >= a * a:
+                    break
+            return (a - tail if u < 0.0 else tail - a), s0, s1
+        x = u * zx[i]
+        f0 = math.exp(-0.5 * (zx[i] * zx[i] - x * x))
+        f1 = math.exp(-0.5 * (zx[i + 1] * zx[i + 1] - x * x))
+        w, s0, s1 = _uniform(s0, s1)
+        if f1 + w * (f0 - f1) < 1.0:
+            return x, s0, s1
+
+
+@njit(cache=True, parallel=True)
+def _normals_kernel(key0, key1, n_streams, per_stream, zx, zr, tail):
+    out = np.empty((n_streams, per_stream))
+    for g in prange(n_streams):
+        s0, s1 = _seed(key0, key1, g)
+        for j in range(per_stream):
+            z, s0, s1 = _normal(s0, s1, zx, zr, tail)
+            out[g, j] = z
+    return out
+
+
+def standard_normals(n_streams: int, per_stream: int, seed: int = 0) -> np.ndarray:
+    """Standard normals from the kernel's generator (for tests and benchmarks).
+
+    Parameters
+    ----------
+    n_streams : int
+        Number of per-molecule streams (molecule indices ``0 ... n_streams - 1``).
+    per_stream : int
+        Normals drawn from each stream.
+    seed : int
+        Root seed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_streams, per_stream)
+
+    Examples
+    --------
+    >>> z = standard_normals(100, 1000, seed=1)
+    >>> abs(float(z.mean())) < 0.02
+    True
+    """
+    k0, k1 = ChunkTask(0, 0, 1, int(seed)).key
+    return _normals_kernel(
+        np.uint64(k0), np.uint64(k1), int(n_streams), int(per_stream), _ZX, _ZR, _ZTAIL
+    )
+
+
+# ----------------------------------------------------------------------------- geometry helpers
+@njit(cache=True)
+def _box_entry(ax, ay, az, bx, by, bz, lo, hi):
+    """Entry parameter t in [0, 1] and face (axis, side) of segment a->b into a box, or t = -1."""
+    t_in = -np.inf
+    t_out = np.inf
+    axis = -1
+    a = (ax, ay, az)
+    d = (bx - ax, by - ay, bz - az)
+    for k in range(3):
+        if d[k] == 0.0:
+            if a[k] < lo[k] or a[k] > hi[k]:
+                return -1.0, -1, 0
+        else:
+            t1 = (lo[k] - a[k]) / d[k]
+            t2 = (hi[k] - a[k]) / d[k]
+            if t1 > t2:
+                t1, t2 = t2, t1
+            if t1 > t_in:
+                t_in = t1
+                axis = k
+            t_out = min(t_out, t2)
+    if axis < 0 or t_in > t_out or t_out <= 1e-12 or t_in > 1.0 or t_in < -1e-12:
+        return -1.0, -1, 0
+    side = 0 if d[axis] > 0.0 else 1
+    return max(t_in, 0.0), axis, side
+
+
+@njit(cache=True)
+def _reflect(ax, ay, az, bx, by, bz, pl_p, pl_n, bx_lo, bx_hi, elastic):
+    """Apply the reflecting surfaces to the step a -> b; returns the new position."""
+    n_pl = pl_n.shape[0]
+    n_bx = bx_lo.shape[0]
+    for _ in range(64):
+        # first surface crossed by the path a -> b
+        t_hit = 2.0
+        kind = -1
+        idx = 0
+        axis = 0
+        side = 0
+        for j in range(n_pl):
+            sb = (
+                (bx - pl_p[j, 0]) * pl_n[j, 0]
+                + (by - pl_p[j, 1]) * pl_n[j, 1]
+                + (bz - pl_p[j, 2]) * pl_n[j, 2]
+            )
+            if sb < 0.0:
+                sa = (
+                    (ax - pl_p[j, 0]) * pl_n[j, 0]
+                    + (ay - pl_p[j, 1]) * pl_n[j, 1]
+                    + (az - pl_p[j, 2]) * pl_n[j, 2]
+                )
+                t = sa / (sa - sb) if sa > 0.0 else 0.0
+                if t < t_hit:
+                    t_hit, kind, idx = t, 0, j
+        for j in range(n_bx):
+            t, ax_k, sd = _box_entry(ax, ay, az, bx, by, bz, bx_lo[j], bx_hi[j])
+            if t >= 0.0 and t < t_hit:
+                t_hit, kind, idx, axis, side = t, 1, j, ax_k, sd
+        if kind < 0:
+            return bx, by, bz, True
+        if not elastic:
+            return bx, by, bz, False
+        hx = ax + t_hit * (bx - ax)
+        hy = ay + t_hit * (by - ay)
+        hz = az + t_hit * (bz - az)
+        if kind == 0:
+            nx, ny, nz = pl_n[idx, 0], pl_n[idx, 1], pl_n[idx, 2]
+            sb = (bx - pl_p[idx, 0]) * nx + (by - pl_p[idx, 1]) * ny + (bz - pl_p[idx, 2]) * nz
+            bx -= 2.0 * sb * nx
+            by -= 2.0 * sb * ny
+            bz -= 2.0 * sb * nz
+        else:
+            face = bx_lo[idx, axis] if side == 0 else bx_hi[idx, axis]
+            if axis == 0:
+                bx = 2.0 * face - bx
+            elif axis == 1:
+                by = 2.0 * face - by
+            else:
+                bz = 2.0 * face - bz
+        ax, ay, az = hx, hy, hz
+    return bx, by, bz, False
+
+
+# ----------------------------------------------------------------------------- main kernel
+@njit(cache=True, parallel=True)
+def _run_molecules(
+    start,
+    count,
+    key0,
+    key1,
+    tx_pos,
+    tx_rel,
+    tx_end,
+    n_steps,
+    sigma,
+    D,
+    dt,
+    rx_c,
+    rx_r,
+    pl_p,
+    pl_n,
+    bx_lo,
+    bx_hi,
+    bridge,
+    elastic,
+    destroy_r2,
+    zx,
+    zr,
+    tail,
+    out_rx,
+    out_t,
+):
+    n_rx = rx_r.shape[0]
+    surfaces = pl_n.shape[0] + bx_lo.shape[0] > 0
+    bridge_lim = BRIDGE_CUTOFF * D * dt
+    # d1 d2 < bridge_lim with d2 >= band = 2 sqrt(bridge_lim) needs d1 <= sqrt(bridge_lim) / 2,
+    # i.e. a radial move of more than 1.5 sqrt(bridge_lim) = 6.7 sigma in one step (probability
+    # ~1e-11 per step): such steps are skipped, which saves a square root on most steps.
+    band = 2.0 * math.sqrt(bridge_lim)
+    inv_ddt = 1.0 / (D * dt)
+    for m in prange(count):
+        g = start + m
+        s0, s1 = _seed(key0, key1, g)
+        j = 0
+        while g >= tx_end[j]:
+            j += 1
+        x = tx_pos[j, 0]
+        y = tx_pos[j, 1]
+        z = tx_pos[j, 2]
+        hit = -1
+        t_hit = np.inf
+        for k in range(n_steps[j]):
+            g1, s0, s1 = _normal(s0, s1, zx, zr, tail)
+            g2, s0, s1 = _normal(s0, s1, zx, zr, tail)
+            g3, s0, s1 = _normal(s0, s1, zx, zr, tail)
+            nx = x + sigma * g1
+            ny = y + sigma * g2
+            nz = z + sigma * g3
+            if surfaces:
+                nx, ny, nz, ok = _reflect(x, y, z, nx, ny, nz, pl_p, pl_n, bx_lo, bx_hi, elastic)
+                if not ok:
+                    nx, ny, nz = x, y, z
+            for q in range(n_rx):
+                dx = nx - rx_c[q, 0]
+                dy = ny - rx_c[q, 1]
+                dz = nz - rx_c[q, 2]
+                d2 = dx * dx + dy * dy + dz * dz
+                r = rx_r[q]
+                if d2 <= r * r:
+                    hit = q
+                elif bridge and d2 < (r + band) * (r + band):
+                    d_after = math.sqrt(d2) - r
+                    ex = x - rx_c[q, 0]
+                    ey = y - rx_c[q, 1]
+                    ez = z - rx_c[q, 2]
+                    e = d_after * (math.sqrt(ex * ex + ey * ey + ez * ez) - r)
+                    if e < bridge_lim:
+                        u, s0, s1 = _uniform(s0, s1)
+                        if u < math.exp(-e * inv_ddt):
+                            hit = q
+                if hit >= 0:
+                    break
+            if hit >= 0:
+                t_hit = tx_rel[j] + (k + 1) * dt
+                break
+            x = nx
+            y = ny
+            z = nz
+            if destroy_r2 < np.inf:
+                far = True
+                for q in range(n_rx):
+                    dx = x - rx_c[q, 0]
+                    dy = y - rx_c[q, 1]
+                    dz = z - rx_c[q, 2]
+                    if dx * dx + dy * dy + dz * dz <= destroy_r2:
+                        far = False
+                        break
+                if far:
+                    break
+        out_rx[m] = hit
+        out_t[m] = t_hit
+
+
+# ----------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class FixedStepParams:
+    """Plain-array description of a fixed-step run (picklable; see :func:`params_from_scenario`).
+
+    Attributes
+    ----------
+    D : float
+        Diffusion coefficient (µm²/s).
+    dt : float
+        Time step (s).
+    t_end : float
+        Horizon (s).
+    tx_pos : tuple
+        Transmitter positions (µm), shape (n_tx, 3).
+    tx_release : tuple
+        Release times (s), shape (n_tx,).
+    tx_weight : tuple
+        Relative molecule counts of the transmitters (scenario ``molecules``).
+    rx_center, rx_radius : tuple
+        Receiver centres (µm, (n_rx, 3)) and radii (µm).
+    plane_point, plane_normal : tuple
+        Reflecting planes (point, unit normal into the fluid), (n_planes, 3) each.
+    box_min, box_max : tuple
+        Reflecting axis-aligned boxes, (n_boxes, 3) each.
+    absorption : str
+        ``"end-of-step"`` or ``"bridge"``.
+    reflection : str
+        ``"elastic"`` or ``"rollback"``.
+    destruction_radius : float
+        ``inf`` (default: none).
+    bin_edges : tuple
+        Time-bin edges (s) of the result.
+    keep_times : bool
+        Keep individual absorption times.
+    """
+
+    D: float
+    dt: float
+    t_end: float
+    tx_pos: tuple
+    tx_release: tuple
+    tx_weight: tuple
+    rx_center: tuple
+    rx_radius: tuple
+    plane_point: tuple = ()
+    plane_normal: tuple = ()
+    box_min: tuple = ()
+    box_max: tuple = ()
+    absorption: str = "bridge"
+    reflection: str = "elastic"
+    destruction_radius: float = math.inf
+    bin_edges: tuple = ()
+    keep_times: bool = True
+
+    def __post_init__(self):
+        for name in ("D", "dt", "t_end"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        if self.dt > self.t_end:
+            raise ValueError(f"dt ({self.dt}) must be <= the horizon t_end ({self.t_end})")
+        if self.absorption not in ABSORPTION_MODES:
+            raise ValueError(
+                f"absorption must be one of {ABSORPTION_MODES}, got {self.absorption!r}"
+            )
+        if self.reflection not in REFLECTION_MODES:
+            raise ValueError(
+                f"reflection must be one of {REFLECTION_MODES}, got {self.reflection!r}"
+            )
+        if not (self.destruction_radius > 0):
+            raise ValueError(f"destruction_radius must be > 0, got {self.destruction_radius!r}")
+        if len(self.tx_pos) < 1 or len(self.rx_radius) < 1:
+            raise ValueError("at least one transmitter and one receiver are required")
+
+    @property
+    def n_receivers(self) -> int:
+        """Number of receivers."""
+        return len(self.rx_radius)
+
+    def metadata(self) -> dict:
+        """Run metadata recorded in every result."""
+        return {
+            "method": "fixed-step",
+            "version": __version__,
+            "D": self.D,
+            "dt": self.dt,
+            "t_end": self.t_end,
+            "absorption": self.absorption,
+            "reflection": self.reflection,
+            "destruction_radius": self.destruction_radius,
+            "rng": "xoroshiro128++ per molecule (splitmix64 seeding), 256-layer ziggurat",
+        }
+
+
+def _arr(x, shape1=None) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    if shape1 is not None:
+        a = a.reshape(-1, shape1)
+    return np.ascontiguousarray(a)
+
+
+def _n_steps(span, dt):
+    """Number of whole steps of ``dt`` in ``span`` (tolerant to rounding of ``span / dt``)."""
+    return np.floor(np.asarray(span, dtype=float) / dt * (1 + 1e-12) + 1e-9)
+
+
+def _split_counts(weights, n: int) -> np.ndarray:
+    """Molecules per transmitter: ``n`` split in proportion to ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    exact = n * w / w.sum()
+    base = np.floor(exact).astype(np.int64)
+    rest = n - int(base.sum())
+    base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
+    return base
+
+
+def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
+    """Simulate molecules ``task.start ... task.start + task.count - 1`` of a run.
+
+    The transmitter of molecule ``g`` follows from splitting the run's ``n_molecules`` (stored in
+    ``task``-independent form: ``p.tx_weight`` must hold the per-transmitter molecule counts of
+    the run, see :func:`simulate`).
+
+    Parameters
+    ----------
+    p : FixedStepParams
+        Run parameters.
+    task : ChunkTask
+        The chunk.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> p = FixedStepParams(79.4, 1e-3, 0.01, ((0, 0, 10),), (0.0,), (100,), ((10, 0, 0),),
+    ...                     (5.0,), bin_edges=(0.0, 0.01))
+    >>> fixed_step_kernel(p, ChunkTask(0, 0, 100, seed=1)).n_molecules
+    100
+    """
+    tx_end = np.cumsum(np.asarray(p.tx_weight, dtype=np.int64))
+    if task.start + task.count > tx_end[-1]:
+        raise ValueError("task exceeds the run's molecules (tx_weight must hold the counts)")
+    tx_rel = _arr(p.tx_release)
+    n_steps = _n_steps(p.t_end - tx_rel, p.dt).astype(np.int64)
+    k0, k1 = task.key
+    out_rx = np.empty(task.count, dtype=np.int64)
+    out_t = np.empty(task.count, dtype=np.float64)
+    _run_molecules(
+        np.int64(task.start),
+        np.int64(task.count),
+        np.uint64(k0),
+        np.uint64(k1),
+        _arr(p.tx_pos, 3),
+        tx_rel,
+        tx_end,
+        n_steps,
+        math.sqrt(2.0 * p.D * p.dt),
+        float(p.D),
+        float(p.dt),
+        _arr(p.rx_center, 3),
+        _arr(p.rx_radius),
+        _arr(p.plane_point, 3),
+        _arr(p.plane_normal, 3),
+        _arr(p.box_min, 3),
+        _arr(p.box_max, 3),
+        p.absorption == "bridge",
+        p.reflection == "elastic",
+        float(p.destruction_radius) ** 2,
+        _ZX,
+        _ZR,
+        _ZTAIL,
+        out_rx,
+        out_t,
+    )
+    meta = p.metadata()
+    meta.update(chunk_index=task.index, chunk_start=task.start)
+    return SimulationResult.from_absorptions(
+        out_rx,
+        out_t,
+        task.count,
+        p.bin_edges,
+        p.n_receivers,
+        keep_times=p.keep_times,
+        metadata=meta,
+    )
+
+
+def default_bin_edges(t_end: float, dt: float) -> np.ndarray:
+    """Bin edges ``0, w, 2w, ..., t_end`` with ``w`` the smallest multiple of ``dt`` giving at most
+    :data:`MAX_BINS` bins (so every multiple of ``w`` up to ``t_end`` is an exact grid point).
+
+    Examples
+    --------
+    >>> default_bin_edges(2.0, 1e-4).size
+    20001
+    """
+    n_steps = int(_n_steps(t_end, dt))
+    stride = max(1, math.ceil(n_steps / MAX_BINS))
+    edges = np.arange(0, n_steps + 1, stride) * dt
+    if edges[-1] < t_end * (1 - 1e-9):
+        edges = np.append(edges, t_end)
+    return edges
+
+
+def params_from_scenario(
+    scenario,
+    *,
+    dt: float | None = None,
+    t_end: float | None = None,
+    absorption: str = "bridge",
+    reflection: str = "elastic",
+    destruction_radius: float | None = None,
+    n_molecules: int | None = None,
+    bin_edges=None,
+    keep_times: bool | None = None,
+) -> tuple[FixedStepParams, int]:
+    """Kernel parameters and the total molecule count of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict, str or Path
+        Validated scenario, its dictionary, or a JSON file.
+    dt, t_end : float, optional
+        Override the scenario's ``time.dt`` / ``time.end`` (s).
+    absorption, reflection : str
+        Modes (see the module docstring).
+    destruction_radius : float, optional
+        Remove molecules farther than this from every receiver centre (biased; warns).
+    n_molecules : int, optional
+        Total molecules (split over transmitters in proportion to their ``molecules``); default
+        the scenario's total.
+    bin_edges : array_like, optional
+        Result time bins (default :func:`default_bin_edges`).
+    keep_times : bool, optional
+        Keep individual absorption times (default: when ``n_molecules <= 1e7``).
+
+    Returns
+    -------
+    (FixedStepParams, int)
+
+    Examples
+    --------
+    >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 50},
+    ...       "receivers": [{"center": [10, 0, 0], "radius": 5}]}
+    >>> p, n = params_from_scenario(sc, dt=1e-3)
+    >>> n, p.dt, p.t_end
+    (50, 0.001, 2.0)
+    """
+    from ..scenario import Scenario, load_scenario, scenario_from_dict
+
+    if isinstance(scenario, (str, Path)):
+        scenario = load_scenario(scenario)
+    elif isinstance(scenario, dict):
+        scenario = scenario_from_dict(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, dict or path, got {type(scenario).__name__}")
+    geom = scenario.geometry()
+    dt = scenario.time.dt if dt is None else dt
+    t_end = scenario.time.end if t_end is None else t_end
+    for name, v in (("dt", dt), ("t_end", t_end)):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not (math.isfinite(v) and v > 0)
+        ):
+            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    counts = np.array([t.molecules for t in geom.transmitters], dtype=np.int64)
+    if n_molecules is not None:
+        if isinstance(n_molecules, bool) or not isinstance(n_molecules, (int, np.integer)):
+            raise TypeError(f"n_molecules must be an integer, got {n_molecules!r}")
+        if n_molecules < 1:
+            raise ValueError(f"n_molecules must be >= 1, got {n_molecules}")
+        counts = _split_counts(counts, int(n_molecules))
+    n = int(counts.sum())
+    rel = [t.release_time for t in geom.transmitters]
+    if any(r >= t_end for r in rel):
+        raise ValueError(f"transmitter release_time must be < the horizon {t_end} s")
+    if destruction_radius is None:
+        destruction_radius = math.inf
+    else:
+        warnings.warn(
+            "destruction_radius removes molecules that could still return to a receiver: "
+            "F(t) is biased low",
+            UserWarning,
+            stacklevel=2,
+        )
+    edges = default_bin_edges(t_end, dt) if bin_edges is None else np.asarray(bin_edges, float)
+    p = FixedStepParams(
+        D=float(geom.D),
+        dt=float(dt),
+        t_end=float(t_end),
+        tx_pos=tuple(t.position for t in geom.transmitters),
+        tx_release=tuple(float(r) for r in rel),
+        tx_weight=tuple(int(c) for c in counts),
+        rx_center=tuple(s.center for s in geom.receivers),
+        rx_radius=tuple(s.radius for s in geom.receivers),
+        plane_point=tuple(pl.point for pl in geom.planes),
+        plane_normal=tuple(pl.normal for pl in geom.planes),
+        box_min=tuple(b.min for b in geom.obstacles),
+        box_max=tuple(b.max for b in geom.obstacles),
+        absorption=absorption,
+        reflection=reflection,
+        destruction_radius=float(destruction_radius),
+        bin_edges=tuple(float(e) for e in edges),
+        keep_times=bool(n <= KEEP_TIMES_MAX) if keep_times is None else bool(keep_times),
+    )
+    return p, n
+
+
+def simulate(
+    scenario,
+    *,
+    dt: float | None = None,
+    absorption: str = "bridge",
+    reflection: str = "elastic",
+    n_molecules: int | None = None,
+    seed=None,
+    t_end: float | None = None,
+    destruction_radius: float | None = None,
+    bin_edges=None,
+    keep_times: bool | None = None,
+    run_dir=None,
+    executor: str | None = None,
+    workers: int | None = None,
+    client=None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+) -> SimulationResult:
+    """Fixed-time-step particle simulation of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict, str or Path
+        The channel (see :mod:`mcvd.scenario`).
+    dt : float, optional
+        Time step (s); default the scenario's ``time.dt``.
+    absorption : {"bridge", "end-of-step"}
+        Receiver absorption test (module docstring).
+    reflection : {"elastic", "rollback"}
+        Reflection at planes and boxes.
+    n_molecules : int, optional
+        Molecules (default: the scenario's).
+    seed : int or None
+        Root seed; the result depends only on it (not on threads, chunks or workers).
+    t_end : float, optional
+        Horizon (s); default the scenario's ``time.end``.
+    destruction_radius : float, optional
+        Off by default; biases F low (warns).
+    bin_edges : array_like, optional
+        Time bins of the result; default multiples of ``dt`` (at most 20 000 bins).
+    keep_times : bool, optional
+        Keep every absorption time (default for up to 1e7 molecules).
+    run_dir, executor, workers, client, scheduler, chunk_size, progress
+        See :func:`mcvd.sim.runner.run_chunks`.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 1000},
+    ...       "receivers": [{"center": [10, 0, 0], "radius": 5}], "time": {"end": 0.05}}
+    >>> r = simulate(sc, seed=3, executor="inline")
+    >>> 0.0 < r.F[-1] < 0.3
+    True
+    """
+    p, n = params_from_scenario(
+        scenario,
+        dt=dt,
+        t_end=t_end,
+        absorption=absorption,
+        reflection=reflection,
+        destruction_radius=destruction_radius,
+        n_molecules=n_molecules,
+        bin_edges=bin_edges,
+        keep_times=keep_times,
+    )
+    return run_chunks(
+        fixed_step_kernel,
+        p,
+        n,
+        seed=seed,
+        chunk_size=chunk_size,
+        run_dir=run_dir,
+        executor=executor,
+        workers=workers,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+    )
