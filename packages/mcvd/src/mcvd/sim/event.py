@@ -1,0 +1,543 @@
+"""Time-step-free event-driven simulator: walk on spheres with exact exit times.
+
+Units: µm, s, µm²/s.
+
+Method
+------
+Reflecting planes are removed by the method of images (:func:`mcvd.geometry.image_system`):
+Brownian motion reflected at the planes is free motion folded by the reflection group, so a
+molecule moves *freely* and is absorbed by the union of the receivers and all their images; an
+absorption by an image counts for its real receiver. One plane gives 2 absorbers per receiver, a
+corner 4, three orthogonal planes 8 (finite groups: no folding is needed at all).
+
+Two parallel planes (a slab of width ``L``) give an infinite, periodic image array (period ``2L``
+along the normal). The molecule's normal coordinate is folded into the fundamental cell
+``[-L, L)`` (a translation by ``2L`` is an element of the group, so this does not change the
+law), and the absorbers of the cells ``k = -1, 0, 1`` are checked. Every absorber of a cell with
+``|k| >= 2`` lies at distance ``>= 2L`` from any point of the fundamental cell, so the ball radius
+is capped at ``2L``: the truncation is **exact**, not an approximation.
+
+Walk: from the current point ``x`` let ``d`` be the distance to the nearest absorber surface.
+If ``d < eps`` the molecule is absorbed now by that absorber's receiver. Otherwise take the ball of
+radius ``R = min(d, cap)`` around ``x`` (it touches no absorber), draw the exact exit time
+``t_exit = tau R**2 / D`` (:mod:`mcvd.sim.exit_time`) and an independent uniform exit point on
+the sphere, and advance the clock. If ``clock + t_exit`` passes the horizon the molecule cannot
+have been absorbed before the horizon (it is still inside the ball, which contains no absorber):
+it is recorded as not absorbed and the walk stops. There is no time-step bias; the only
+approximation is the ``eps`` shell (bias bounded in :data:`DEFAULT_EPS`).
+
+Infinite horizon (``horizon = inf``, the capture probability ``F(inf)``): Brownian motion in 3-D
+is transient, so the walk needs an exit to infinity. Let ``B`` be a sphere (centre ``c_B``,
+radius ``R_B``) enclosing every absorber. From a point at distance ``rho >= 2 R_B`` from ``c_B``
+the motion ever hits ``B`` with probability ``R_B/rho`` and, conditioned on that, hits it at a
+point with the exterior harmonic measure (density ``∝ |x - y|**-3`` on the sphere): the walk
+escapes with probability ``1 - R_B/rho`` or jumps to that point — both exact. With a slab the
+motion is recurrent in the plane of the slab (``F(inf) = 1`` total), so an infinite horizon is
+rejected there.
+
+Random numbers: each chunk of molecules gets its own :class:`numpy.random.Generator` from a
+:class:`numpy.random.SeedSequence` keyed by the chunk index; the kernel runs the molecules of a
+chunk in order, so results do not depend on the number of threads or on chunk scheduling.
+
+Finite reflecting obstacles (boxes) are not supported: the largest-ball construction would need
+reflected first-passage laws near a box face; scenarios with obstacles are rejected with a clear
+message (use the fixed-step simulator).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .. import __version__
+from ..geometry import Geometry, slab_width
+from .exit_time import tau_from_uniform
+from .result import SimulationResult
+from .runner import ChunkTask
+
+__all__ = [
+    "DEFAULT_BIN_WIDTH",
+    "DEFAULT_EPS",
+    "ChunkOutput",
+    "EventParams",
+    "event_kernel",
+    "prepare",
+    "walk",
+]
+
+#: default absorption shell (µm). Bias bound (coupling): the walk stops only at points of the
+#: Brownian path, every path that hits an absorber is stopped (the walk converges to the hitting
+#: point) and every stopped path entered an eps shell, so ``F <= F_eps <= F`` of the absorbers
+#: enlarged by ``eps``; for one sphere the capture bias is in ``[0, eps/r0]``. At 1e-3 µm that is
+#: <= 1e-4 for ``r0 >= 10`` µm (5x below the 5e-4 standard error of the accuracy map), while the
+#: cost grows only like ``log(1/eps)`` (measured: ``eps_study`` in ``benchmarks/mcvd_event.py``
+#: and the slow test ``test_eps_convergence``).
+DEFAULT_EPS = 1e-3
+
+#: default width (s) of the result's time bins (the paper's 5 ms hitting-rate bins)
+DEFAULT_BIN_WIDTH = 5e-3
+
+#: hard cap on jumps per molecule (a guard against a broken domain, never reached in practice)
+MAX_JUMPS = 10_000_000
+
+
+@dataclass(frozen=True)
+class EventParams:
+    """Everything the walk-on-spheres kernel needs for one run (flat, picklable, JSON-describable).
+
+    Attributes
+    ----------
+    D : float
+        Diffusion coefficient (µm²/s).
+    centers : numpy.ndarray, shape (M, 3)
+        Absorber centres (receivers and their images; µm).
+    radii : numpy.ndarray, shape (M,)
+        Absorber radii (µm).
+    owner : numpy.ndarray, shape (M,)
+        Index of the real receiver of each absorber.
+    n_receivers : int
+        Number of real receivers.
+    periodic_axes, periodic_origins, periodic_periods : numpy.ndarray
+        Folding: ``s = (x - origin) . axis`` is folded into ``[-P/2, P/2)`` for each periodic axis
+        (shapes (p, 3), (p, 3), (p,); ``p = 0`` without a slab).
+    cap : float
+        Largest ball radius (µm; ``inf`` without periodic folding).
+    escape_center, escape_radius : numpy.ndarray, float
+        Sphere enclosing every absorber and its ``eps`` shell (exact escape to infinity for an
+        infinite horizon).
+    kind : str
+        Image-system kind (``"free"``, ``"plane"``, ``"corner2"``, ``"corner3"``, ``"slab"``).
+    tx_positions : numpy.ndarray, shape (k, 3)
+        Transmitter positions (µm).
+    tx_molecules : numpy.ndarray of int, shape (k,)
+        Molecules of each transmitter; the run's molecules are numbered transmitter by
+        transmitter.
+    tx_release_times : numpy.ndarray, shape (k,)
+        Release times (s).
+    horizon : float
+        Absolute end time (s), or ``inf`` for capture probabilities.
+    eps : float
+        Absorption shell (µm).
+    bin_edges : numpy.ndarray
+        Time-bin edges (s) of the result, ``[0, ..., horizon]``.
+    keep_times : bool
+        Keep individual absorption times in the result.
+    """
+
+    D: float
+    centers: np.ndarray
+    radii: np.ndarray
+    owner: np.ndarray
+    n_receivers: int
+    periodic_axes: np.ndarray
+    periodic_origins: np.ndarray
+    periodic_periods: np.ndarray
+    cap: float
+    escape_center: np.ndarray
+    escape_radius: float
+    kind: str
+    tx_positions: np.ndarray
+    tx_molecules: np.ndarray
+    tx_release_times: np.ndarray
+    horizon: float
+    eps: float
+    bin_edges: np.ndarray
+    keep_times: bool = True
+
+
+def prepare(
+    geometry: Geometry,
+    horizon: float,
+    *,
+    eps: float = DEFAULT_EPS,
+    bin_edges=None,
+    keep_times: bool = True,
+    molecules=None,
+) -> EventParams:
+    """Build the absorber set (receivers + images), folding rules and run settings.
+
+    Parameters
+    ----------
+    geometry : mcvd.geometry.Geometry
+        Validated channel (transmitters, receivers, planes). Obstacles are rejected.
+    horizon : float
+        End time (s), > 0; ``inf`` for capture probabilities ``F(inf)`` (not with a slab).
+    eps : float
+        Absorption shell (µm), > 0 (default :data:`DEFAULT_EPS`).
+    bin_edges : array_like, optional
+        Result time bins (s) from 0 to ``horizon`` (default: 5 ms bins, or ``[0, inf]``).
+    keep_times : bool
+        Keep individual absorption times.
+    molecules : sequence of int, optional
+        Molecules per transmitter (default: the geometry's).
+
+    Returns
+    -------
+    EventParams
+
+    Raises
+    ------
+    ValueError
+        Finite obstacles, an unsupported plane arrangement, an infinite horizon with a slab, or a
+        bad ``horizon``/``eps``/``bin_edges``.
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> p = prepare(g, 2.0)
+    >>> p.centers.tolist(), p.owner.tolist(), p.bin_edges.size
+    ([[10.0, 0.0, 0.0], [-10.0, 0.0, 0.0]], [0, 0], 401)
+    """
+    if not isinstance(geometry, Geometry):
+        raise TypeError(f"geometry must be a mcvd.geometry.Geometry, got {type(geometry).__name__}")
+    if geometry.obstacles:
+        raise ValueError(
+            f"obstacles: the event-driven simulator handles absorbing spheres and infinite "
+            f"reflecting planes only ({len(geometry.obstacles)} finite obstacle(s) given); "
+            "use --method fixed-step"
+        )
+    horizon = float(horizon)
+    if not horizon > 0:
+        raise ValueError(f"horizon must be > 0 (s), got {horizon}")
+    eps = float(eps)
+    if not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be finite and > 0 (µm), got {eps}")
+    is_slab = len(geometry.planes) == 2 and geometry.images(1).kind == "slab"
+    system = geometry.images(1) if is_slab else geometry.images()
+    axes, origins, periods, cap = np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), math.inf
+    if is_slab:
+        if math.isinf(horizon):
+            raise ValueError(
+                "horizon: an infinite horizon is not supported between two parallel planes "
+                "(lateral motion is recurrent, total F(inf) = 1); give a finite horizon"
+            )
+        p0 = geometry.planes[0]
+        L = slab_width(geometry.planes)
+        axes, origins, periods = p0.n[None, :], np.array(p0.point)[None, :], np.array([2.0 * L])
+        cap = 2.0 * L  # absorbers of cells |k| >= 2 are >= 2L away from the fundamental cell
+    centers, radii, owner = [], [], []
+    for i, rx in enumerate(geometry.receivers):
+        for c in system.apply(rx.c):
+            centers.append(c)
+            radii.append(rx.radius)
+            owner.append(i)
+    centers = np.array(centers, dtype=float)
+    radii = np.array(radii, dtype=float)
+    ec = centers.mean(axis=0)
+    # B encloses every absorber with its eps shell (so a jump onto B never lands inside a shell)
+    er = float(np.max(np.linalg.norm(centers - ec, axis=1) + radii + eps)) * (1.0 + 1e-12)
+    txs = geometry.transmitters
+    mol = np.array([t.molecules for t in txs] if molecules is None else molecules, dtype=np.int64)
+    if mol.shape != (len(txs),) or np.any(mol < 0):
+        raise ValueError(
+            f"molecules must be {len(txs)} non-negative integers (one per transmitter)"
+        )
+    if bin_edges is None:
+        bin_edges = (
+            np.array([0.0, math.inf])
+            if math.isinf(horizon)
+            else np.linspace(0.0, horizon, max(1, round(horizon / DEFAULT_BIN_WIDTH)) + 1)
+        )
+    bin_edges = np.asarray(bin_edges, dtype=float)
+    if bin_edges.ndim != 1 or bin_edges.size < 2 or bin_edges[0] != 0 or bin_edges[-1] != horizon:
+        raise ValueError("bin_edges must be a 1-D array from 0 to the horizon")
+    return EventParams(
+        D=float(geometry.D),
+        centers=centers,
+        radii=radii,
+        owner=np.array(owner, dtype=np.int64),
+        n_receivers=len(geometry.receivers),
+        periodic_axes=np.ascontiguousarray(axes, dtype=float),
+        periodic_origins=np.ascontiguousarray(origins, dtype=float),
+        periodic_periods=np.asarray(periods, dtype=float),
+        cap=float(cap),
+        escape_center=ec,
+        escape_radius=er,
+        kind=system.kind,
+        tx_positions=np.array([t.position for t in txs], dtype=float),
+        tx_molecules=mol,
+        tx_release_times=np.array([t.release_time for t in txs], dtype=float),
+        horizon=horizon,
+        eps=eps,
+        bin_edges=bin_edges,
+        keep_times=bool(keep_times),
+    )
+
+
+# --------------------------------------------------------------------------- numba kernel
+
+
+@numba.njit(cache=True)
+def _fold(x, axes, origins, periods):
+    for a in range(axes.shape[0]):
+        s = 0.0
+        for j in range(3):
+            s += (x[j] - origins[a, j]) * axes[a, j]
+        P = periods[a]
+        k = math.floor(s / P + 0.5)
+        if k != 0:
+            for j in range(3):
+                x[j] -= k * P * axes[a, j]
+
+
+@numba.njit(cache=True)
+def _nearest(x, centers, radii):
+    best = np.inf
+    jbest = -1
+    for j in range(centers.shape[0]):
+        dx = x[0] - centers[j, 0]
+        dy = x[1] - centers[j, 1]
+        dz = x[2] - centers[j, 2]
+        d = math.sqrt(dx * dx + dy * dy + dz * dz) - radii[j]
+        if d < best:
+            best = d
+            jbest = j
+    return best, jbest
+
+
+@numba.njit(cache=True)
+def _unit_vector(rng, out):
+    z = 2.0 * rng.random() - 1.0
+    phi = 2.0 * math.pi * rng.random()
+    s = math.sqrt(max(0.0, 1.0 - z * z))
+    out[0] = s * math.cos(phi)
+    out[1] = s * math.sin(phi)
+    out[2] = z
+
+
+@numba.njit(cache=True)
+def _escape_or_return(rng, x, ec, er):
+    """Exact step from far away (|x - ec| >= 2 er): escape (True) or land on the sphere B."""
+    dx0 = x[0] - ec[0]
+    dx1 = x[1] - ec[1]
+    dx2 = x[2] - ec[2]
+    rho = math.sqrt(dx0 * dx0 + dx1 * dx1 + dx2 * dx2)
+    if rng.random() >= er / rho:
+        return True
+    # polar angle from the direction of x: density of cos(theta) ∝ (rho² + er² - 2 rho er c)^-3/2
+    inv = 1.0 / (rho + er) + rng.random() * (1.0 / (rho - er) - 1.0 / (rho + er))
+    q = 1.0 / (inv * inv)
+    c = (rho * rho + er * er - q) / (2.0 * rho * er)
+    c = min(1.0, max(-1.0, c))
+    s = math.sqrt(max(0.0, 1.0 - c * c))
+    # orthonormal frame (e, f, g) with e along x - ec
+    e0, e1, e2 = dx0 / rho, dx1 / rho, dx2 / rho
+    if abs(e0) < 0.9:
+        a0, a1, a2 = 1.0, 0.0, 0.0
+    else:
+        a0, a1, a2 = 0.0, 1.0, 0.0
+    f0 = a1 * e2 - a2 * e1
+    f1 = a2 * e0 - a0 * e2
+    f2 = a0 * e1 - a1 * e0
+    nf = math.sqrt(f0 * f0 + f1 * f1 + f2 * f2)
+    f0, f1, f2 = f0 / nf, f1 / nf, f2 / nf
+    g0 = e1 * f2 - e2 * f1
+    g1 = e2 * f0 - e0 * f2
+    g2 = e0 * f1 - e1 * f0
+    phi = 2.0 * math.pi * rng.random()
+    cp, sp = math.cos(phi), math.sin(phi)
+    x[0] = ec[0] + er * (c * e0 + s * (cp * f0 + sp * g0))
+    x[1] = ec[1] + er * (c * e1 + s * (cp * f1 + sp * g1))
+    x[2] = ec[2] + er * (c * e2 + s * (cp * f2 + sp * g2))
+    return False
+
+
+@numba.njit(cache=True)
+def _walk_chunk(
+    rng,
+    start_pos,
+    start_time,
+    counts,
+    centers,
+    radii,
+    owner,
+    axes,
+    origins,
+    periods,
+    cap,
+    ec,
+    er,
+    D,
+    eps,
+    horizon,
+    max_jumps,
+):
+    n = 0
+    for i in range(counts.shape[0]):
+        n += counts[i]
+    times = np.full(n, np.inf)
+    who = np.full(n, -1, dtype=np.int64)
+    jumps = 0
+    overrun = 0
+    x = np.empty(3)
+    u = np.empty(3)
+    infinite = not (horizon < np.inf)
+    m = 0
+    for src in range(counts.shape[0]):
+        for _ in range(counts[src]):
+            for j in range(3):
+                x[j] = start_pos[src, j]
+            t = start_time[src]
+            k = 0
+            while t < horizon:
+                _fold(x, axes, origins, periods)
+                d, jn = _nearest(x, centers, radii)
+                if d < eps:
+                    times[m] = t
+                    who[m] = owner[jn]
+                    break
+                if infinite:
+                    dx0 = x[0] - ec[0]
+                    dx1 = x[1] - ec[1]
+                    dx2 = x[2] - ec[2]
+                    if dx0 * dx0 + dx1 * dx1 + dx2 * dx2 >= 4.0 * er * er:
+                        if _escape_or_return(rng, x, ec, er):
+                            break
+                        k += 1
+                        continue
+                R = min(d, cap)
+                tau = tau_from_uniform(1.0 - rng.random())
+                t = t + tau * R * R / D
+                if t > horizon:
+                    break
+                _unit_vector(rng, u)
+                for j in range(3):
+                    x[j] += R * u[j]
+                k += 1
+                if k >= max_jumps:
+                    overrun += 1
+                    break
+            jumps += k
+            m += 1
+    return times, who, jumps, overrun
+
+
+@dataclass(frozen=True)
+class ChunkOutput:
+    """Raw per-molecule output of the walk-on-spheres kernel.
+
+    Attributes
+    ----------
+    times : numpy.ndarray
+        Absorption time (s) of each molecule, ``inf`` if not absorbed by the horizon.
+    receiver : numpy.ndarray
+        Index of the real receiver that absorbed each molecule, -1 if none.
+    jumps : int
+        Total number of walk-on-spheres jumps.
+    """
+
+    times: np.ndarray
+    receiver: np.ndarray
+    jumps: int
+
+
+def _split_counts(tx_molecules: np.ndarray, start: int, count: int) -> np.ndarray:
+    """Molecules of each transmitter among the run's molecules ``start ... start + count - 1``."""
+    hi = np.cumsum(tx_molecules)
+    lo = hi - tx_molecules
+    return np.clip(np.minimum(hi, start + count) - np.maximum(lo, start), 0, None).astype(np.int64)
+
+
+def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
+    """Walk the run's molecules ``start ... start + count - 1`` until absorbed or past the horizon.
+
+    Parameters
+    ----------
+    params : EventParams
+        From :func:`prepare`.
+    start, count : int
+        Global index of the first molecule and number of molecules (molecules are numbered
+        transmitter by transmitter).
+    seed : int or numpy.random.SeedSequence or numpy.random.Generator
+        Random stream of these molecules.
+
+    Returns
+    -------
+    ChunkOutput
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)])
+    >>> out = walk(prepare(g, 0.5, molecules=[1000]), 0, 1000, seed=1)
+    >>> out.times.shape, int((out.receiver == 0).sum()) > 60   # F(0.5) = 0.108 here
+    ((1000,), True)
+    """
+    cnt = _split_counts(params.tx_molecules, int(start), int(count))
+    if cnt.sum() != count:
+        raise ValueError(f"molecules {start}..{start + count - 1} exceed the run's molecules")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    times, who, jumps, overrun = _walk_chunk(
+        rng,
+        params.tx_positions,
+        params.tx_release_times,
+        cnt,
+        params.centers,
+        params.radii,
+        params.owner,
+        params.periodic_axes,
+        params.periodic_origins,
+        params.periodic_periods,
+        params.cap,
+        params.escape_center,
+        params.escape_radius,
+        params.D,
+        params.eps,
+        params.horizon,
+        MAX_JUMPS,
+    )
+    if overrun:
+        raise RuntimeError(f"{overrun} molecule(s) exceeded {MAX_JUMPS} jumps: domain not closed?")
+    return ChunkOutput(times, who, int(jumps))
+
+
+def event_kernel(params: EventParams, task: ChunkTask) -> SimulationResult:
+    """Runner kernel: one chunk of an event-driven run as a :class:`SimulationResult`.
+
+    The chunk's random stream is ``task.seed_sequence``; molecules are walked in order, so the
+    result depends only on ``params`` and ``task``.
+
+    Parameters
+    ----------
+    params : EventParams
+        From :func:`prepare`.
+    task : mcvd.sim.runner.ChunkTask
+        The chunk.
+
+    Returns
+    -------
+    SimulationResult
+        Metadata: method, eps, horizon, image system, version.
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)])
+    >>> r = event_kernel(prepare(g, 0.5, molecules=[500]), ChunkTask(0, 0, 500, seed=3))
+    >>> r.n_molecules
+    500
+    """
+    out = walk(params, task.start, task.count, task.seed_sequence)
+    return SimulationResult.from_absorptions(
+        out.receiver,
+        out.times,
+        task.count,
+        params.bin_edges,
+        params.n_receivers,
+        keep_times=params.keep_times,
+        metadata=_run_metadata(params),
+    )
+
+
+def _run_metadata(params: EventParams) -> dict:
+    return {
+        "method": "event",
+        "eps": params.eps,
+        "horizon": params.horizon,
+        "image_system": params.kind,
+        "version": __version__,
+    }
