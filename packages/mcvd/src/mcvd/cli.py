@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the demo figures and report section")
     p.add_argument("--out", default="out/mcvd")
     p.set_defaults(func=_cmd_demo)
+    from .sim.cli import add_simulate_parser  # `mcvd simulate` (fixed-step helper, issue 5)
+
+    add_simulate_parser(sub)
     return parser
 
 

@@ -28,12 +28,20 @@ __all__ = [
     "simulate",
 ]
 
-#: simulation methods: name -> ("module:function", CLI options the method accepts).
+#: simulation methods: name -> ("module:function", {option name: argparse keyword arguments}).
 #: Each function has the signature ``simulate(scenario, *, n_molecules=None, seed=None,
 #: run_dir=None, executor=None, workers=None, client=None, scheduler=None, chunk_size=None,
-#: progress=False, **method_options) -> SimulationResult``.
-METHODS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "fixed-step": ("mcvd.sim.fixedstep:simulate", ("dt", "absorption", "reflection")),
+#: progress=False, **method_options) -> SimulationResult``; the options listed here become
+#: ``mcvd simulate --<option>`` flags (passed only to the methods that list them).
+METHODS: dict[str, tuple[str, dict[str, dict]]] = {
+    "fixed-step": (
+        "mcvd.sim.fixedstep:simulate",
+        {
+            "dt": {"type": float, "help": "time step (s; default: the scenario's time.dt)"},
+            "absorption": {"choices": ["bridge", "end-of-step"], "help": "default bridge"},
+            "reflection": {"choices": ["elastic", "rollback"], "help": "default elastic"},
+        },
+    ),
 }
 
 

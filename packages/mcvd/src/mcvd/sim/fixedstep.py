@@ -64,6 +64,7 @@ __all__ = [
     "REFLECTION_MODES",
     "FixedStepParams",
     "default_bin_edges",
+    "final_positions",
     "fixed_step_kernel",
     "params_from_scenario",
     "simulate",
@@ -321,6 +322,7 @@ def _run_molecules(
     tail,
     out_rx,
     out_t,
+    out_pos,
 ):
     n_rx = rx_r.shape[0]
     surfaces = pl_n.shape[0] + bx_lo.shape[0] > 0
@@ -391,6 +393,10 @@ def _run_molecules(
                     break
         out_rx[m] = hit
         out_t[m] = t_hit
+        if out_pos.shape[0] > 0:
+            out_pos[m, 0] = x
+            out_pos[m, 1] = y
+            out_pos[m, 2] = z
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -510,31 +516,8 @@ def _split_counts(weights, n: int) -> np.ndarray:
     return base
 
 
-def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
-    """Simulate molecules ``task.start ... task.start + task.count - 1`` of a run.
-
-    The transmitter of molecule ``g`` follows from splitting the run's ``n_molecules`` (stored in
-    ``task``-independent form: ``p.tx_weight`` must hold the per-transmitter molecule counts of
-    the run, see :func:`simulate`).
-
-    Parameters
-    ----------
-    p : FixedStepParams
-        Run parameters.
-    task : ChunkTask
-        The chunk.
-
-    Returns
-    -------
-    SimulationResult
-
-    Examples
-    --------
-    >>> p = FixedStepParams(79.4, 1e-3, 0.01, ((0, 0, 10),), (0.0,), (100,), ((10, 0, 0),),
-    ...                     (5.0,), bin_edges=(0.0, 0.01))
-    >>> fixed_step_kernel(p, ChunkTask(0, 0, 100, seed=1)).n_molecules
-    100
-    """
+def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
+    """Run the kernel on one chunk: (receiver index or -1, absorption time, final positions)."""
     tx_end = np.cumsum(np.asarray(p.tx_weight, dtype=np.int64))
     if task.start + task.count > tx_end[-1]:
         raise ValueError("task exceeds the run's molecules (tx_weight must hold the counts)")
@@ -543,6 +526,7 @@ def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
     k0, k1 = task.key
     out_rx = np.empty(task.count, dtype=np.int64)
     out_t = np.empty(task.count, dtype=np.float64)
+    out_pos = np.empty((task.count if positions else 0, 3), dtype=np.float64)
     _run_molecules(
         np.int64(task.start),
         np.int64(task.count),
@@ -569,7 +553,65 @@ def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
         _ZTAIL,
         out_rx,
         out_t,
+        out_pos,
     )
+    return out_rx, out_t, out_pos
+
+
+def final_positions(p: FixedStepParams, n_molecules: int, seed: int = 0) -> np.ndarray:
+    """Positions (µm) of molecules ``0 ... n_molecules - 1`` at the horizon (or at absorption).
+
+    Runs the same kernel as :func:`fixed_step_kernel` (for tests of the stepping and reflection).
+
+    Parameters
+    ----------
+    p : FixedStepParams
+        Run parameters (``sum(p.tx_weight) >= n_molecules``).
+    n_molecules : int
+        Molecules.
+    seed : int
+        Root seed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_molecules, 3)
+
+    Examples
+    --------
+    >>> p = FixedStepParams(1.0, 0.01, 0.1, ((0, 0, 0),), (0.0,), (10,), ((1e6, 0, 0),),
+    ...                     (1.0,), bin_edges=(0.0, 0.1))
+    >>> final_positions(p, 10, seed=1).shape
+    (10, 3)
+    """
+    return _simulate_arrays(p, ChunkTask(0, 0, int(n_molecules), int(seed)), positions=True)[2]
+
+
+def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
+    """Simulate molecules ``task.start ... task.start + task.count - 1`` of a run.
+
+    The transmitter of molecule ``g`` follows from splitting the run's ``n_molecules`` (stored in
+    ``task``-independent form: ``p.tx_weight`` must hold the per-transmitter molecule counts of
+    the run, see :func:`simulate`).
+
+    Parameters
+    ----------
+    p : FixedStepParams
+        Run parameters.
+    task : ChunkTask
+        The chunk.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> p = FixedStepParams(79.4, 1e-3, 0.01, ((0, 0, 10),), (0.0,), (100,), ((10, 0, 0),),
+    ...                     (5.0,), bin_edges=(0.0, 0.01))
+    >>> fixed_step_kernel(p, ChunkTask(0, 0, 100, seed=1)).n_molecules
+    100
+    """
+    out_rx, out_t, _ = _simulate_arrays(p, task, positions=False)
     meta = p.metadata()
     meta.update(chunk_index=task.index, chunk_start=task.start)
     return SimulationResult.from_absorptions(
