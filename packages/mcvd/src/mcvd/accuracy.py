@@ -1,0 +1,429 @@
+"""Accuracy map of the closed-form channel models against a reference response.
+
+Geometry of the map (units µm, s): one absorbing receiver of radius ``radius`` (default 5 µm)
+next to the reflecting plane ``x = 0`` (normal ``+x``), its centre at ``(gap + radius, 0, 0)``,
+so ``gap`` is the distance between the receiver surface and the plane. Transmitter placements
+(:data:`PLACEMENTS`), with ``c = gap + radius`` the centre's distance from the plane:
+
+``on-plane``
+    ``(0, 0, 10)``: on the plane, 10 µm off the receiver's axis (the paper's topology at
+    ``gap = 5``).
+``behind``
+    ``(c + radius + 5, 0, 0)``: on the receiver's normal axis, 5 µm beyond its far side (the
+    receiver between the transmitter and the plane).
+``beside``
+    ``(c, 0, radius + 5)``: level with the receiver centre, 5 µm from its surface, sideways.
+``far``
+    ``(c + 20, 0, 20)``: about 28 µm from the receiver centre, away from plane and receiver.
+
+Every registered model (:func:`mcvd.models.available_models`) is evaluated on the same times and
+compared with a *reference* from :data:`REFERENCES` — ``"exact"`` (the Laplace-domain multipole
+solution of :mod:`mcvd.exact`, error below ``tol``) by default; simulators may add their own with
+:func:`register_reference` (a statistical reference reports standard errors). Errors are signed
+absolute errors of the total ``F`` (model minus reference).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .geometry import Geometry
+from .models import response
+
+__all__ = [
+    "DEFAULT_GAPS",
+    "DEFAULT_MODELS",
+    "DEFAULT_TIMES",
+    "PLACEMENTS",
+    "REFERENCES",
+    "AccuracyMap",
+    "ReferenceCurve",
+    "accuracy_map",
+    "placement_geometry",
+    "plot_accuracy_map",
+    "plot_accuracy_overview",
+    "register_reference",
+]
+
+#: Receiver-plane gaps (µm) of the default map.
+DEFAULT_GAPS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+#: Times (s) of the default map; ``inf`` is the long-time capture.
+DEFAULT_TIMES = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, math.inf)
+#: Closed forms compared by default.
+DEFAULT_MODELS = ("free", "kamber2024", "kamber2024-conv", "images-ho")
+
+#: Transmitter position as a function of (gap, radius); see the module docstring.
+PLACEMENTS: dict[str, Callable[[float, float], tuple[float, float, float]]] = {
+    "on-plane": lambda g, r: (0.0, 0.0, 10.0),
+    "behind": lambda g, r: (g + 2 * r + 5.0, 0.0, 0.0),
+    "beside": lambda g, r: (g + r, 0.0, r + 5.0),
+    "far": lambda g, r: (g + r + 20.0, 0.0, 20.0),
+}
+
+
+def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
+    """The half-space geometry of the map for one gap and transmitter placement.
+
+    Parameters
+    ----------
+    gap : float
+        Distance (µm) between the receiver surface and the plane ``x = 0``, > 0.
+    placement : str
+        A key of :data:`PLACEMENTS`.
+    D : float
+        Diffusion coefficient (µm²/s).
+    radius : float
+        Receiver radius (µm).
+
+    Returns
+    -------
+    mcvd.geometry.Geometry
+
+    Examples
+    --------
+    >>> g = placement_geometry(5.0, "on-plane")
+    >>> g.receivers[0].center, g.transmitter.position
+    ((10.0, 0.0, 0.0), (0.0, 0.0, 10.0))
+    """
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {sorted(PLACEMENTS)}, got {placement!r}")
+    gap = float(gap)
+    if not (math.isfinite(gap) and gap > 0):
+        raise ValueError(f"gap must be finite and > 0, got {gap}")
+    tx = PLACEMENTS[placement](gap, float(radius))
+    return Geometry.simple(
+        D, tx, [((gap + radius, 0.0, 0.0), radius)], [((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))]
+    )
+
+
+# ---------------------------------------------------------------------------- references
+
+
+@dataclass(frozen=True)
+class ReferenceCurve:
+    """A reference response: total ``F`` and its absolute uncertainty at each time.
+
+    Attributes
+    ----------
+    F : numpy.ndarray
+        Total absorbed fraction, shape (n_times,).
+    uncertainty : numpy.ndarray
+        Absolute uncertainty of ``F``, shape (n_times,): an error bound/estimate for a numerical
+        reference, a standard error for a statistical one.
+    kind : str
+        ``"error estimate"`` or ``"standard error"``.
+    """
+
+    F: np.ndarray
+    uncertainty: np.ndarray
+    kind: str = "error estimate"
+
+
+#: name -> ``func(geometry, times, **options) -> ReferenceCurve``.
+REFERENCES: dict[str, Callable[..., ReferenceCurve]] = {}
+
+
+def register_reference(name: str, func: Callable[..., ReferenceCurve], *, overwrite=False):
+    """Register a reference response for :func:`accuracy_map`.
+
+    Parameters
+    ----------
+    name : str
+        Reference name (``accuracy_map(reference=name)``).
+    func : callable
+        ``func(geometry, times, **options) -> ReferenceCurve``; ``times`` may contain ``inf``
+        (return NaN where the reference cannot evaluate a time).
+    overwrite : bool
+        Allow replacing an existing reference.
+
+    Examples
+    --------
+    >>> from mcvd.models import response
+    >>> def free_ref(geometry, times):
+    ...     F = response(geometry, times, model="free").F
+    ...     return ReferenceCurve(F, np.zeros_like(F))
+    >>> register_reference("free-demo", free_ref, overwrite=True)
+    >>> "free-demo" in REFERENCES
+    True
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError("reference name must be a non-empty string")
+    if not callable(func):
+        raise TypeError(f"reference {name!r}: func must be callable")
+    if name in REFERENCES and not overwrite:
+        raise ValueError(f"reference {name!r} is already registered")
+    REFERENCES[name] = func
+
+
+def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:
+    from .exact import exact_channel
+
+    F, res = exact_channel(geometry, times, tol=tol, **options)
+    return ReferenceCurve(F.sum(axis=0), np.full(res.times.size, res.error_estimate))
+
+
+register_reference("exact", _exact_reference)
+
+
+# ---------------------------------------------------------------------------- the map
+
+
+@dataclass(frozen=True, eq=False)
+class AccuracyMap:
+    """Errors of several models against a reference over gaps, placements and times.
+
+    Attributes
+    ----------
+    models : tuple of str
+    placements : tuple of str
+    gaps : numpy.ndarray
+        Receiver-plane gaps (µm), shape (G,).
+    times : numpy.ndarray
+        Times (s), shape (T,); ``inf`` = capture.
+    reference : str
+        Reference name.
+    F_reference : numpy.ndarray
+        Shape (P, G, T).
+    uncertainty : numpy.ndarray
+        Reference uncertainty, shape (P, G, T).
+    F_model : numpy.ndarray
+        Shape (M, P, G, T).
+    D, radius : float
+        Diffusion coefficient (µm²/s) and receiver radius (µm).
+    """
+
+    models: tuple
+    placements: tuple
+    gaps: np.ndarray
+    times: np.ndarray
+    reference: str
+    F_reference: np.ndarray
+    uncertainty: np.ndarray
+    F_model: np.ndarray
+    D: float
+    radius: float
+
+    @property
+    def error(self) -> np.ndarray:
+        """Signed absolute error ``F_model - F_reference``, shape (M, P, G, T)."""
+        return self.F_model - self.F_reference[None]
+
+    def max_abs_error(self, *, finite_times=True) -> np.ndarray:
+        """Largest ``|error|`` over the finite times (or over ``inf`` only), shape (M, P, G).
+
+        Parameters
+        ----------
+        finite_times : bool
+            True: over all finite times; False: the capture error at ``t = inf``.
+        """
+        sel = np.isfinite(self.times) if finite_times else np.isinf(self.times)
+        if not np.any(sel):
+            raise ValueError("times: the map has no " + ("finite" if finite_times else "inf"))
+        return np.max(np.abs(self.error[..., sel]), axis=-1)
+
+    def table(self) -> str:
+        """Markdown table: max |error| over finite times and the capture error, per gap.
+
+        Each cell is ``max_t |ΔF| / |ΔF(∞)|`` (absolute F).
+        """
+        fin = self.max_abs_error(finite_times=True)
+        has_inf = bool(np.any(np.isinf(self.times)))
+        cap = self.max_abs_error(finite_times=False) if has_inf else None
+        head = "| model | TX | " + " | ".join(f"gap {g:g} µm" for g in self.gaps) + " |"
+        lines = [head, "|" + "---|" * (2 + self.gaps.size)]
+        for m, model in enumerate(self.models):
+            for p, place in enumerate(self.placements):
+                cells = []
+                for g in range(self.gaps.size):
+                    cell = f"{fin[m, p, g]:.1e}"
+                    if cap is not None:
+                        cell += f" / {cap[m, p, g]:.1e}"
+                    cells.append(cell)
+                lines.append(f"| {model} | {place} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def trust(self, threshold=1e-2) -> dict:
+        """For each model, the smallest gap from which it is within ``threshold`` everywhere.
+
+        Parameters
+        ----------
+        threshold : float
+            Absolute error on F (finite times and capture).
+
+        Returns
+        -------
+        dict
+            ``model -> smallest gap (µm)`` such that every gap at or above it has error
+            ``<= threshold`` for all placements and times; ``inf`` if none.
+        """
+        err = np.max(np.abs(self.error), axis=(1, 3))  # (M, G)
+        order = np.argsort(self.gaps)
+        out = {}
+        for m, model in enumerate(self.models):
+            ok = err[m, order] <= threshold
+            good = math.inf
+            for k in range(order.size - 1, -1, -1):
+                if not ok[k]:
+                    break
+                good = float(self.gaps[order[k]])
+            out[model] = good
+        return out
+
+
+def accuracy_map(
+    models: Sequence[str] = DEFAULT_MODELS,
+    *,
+    gaps: Sequence[float] = DEFAULT_GAPS,
+    placements: Sequence[str] = tuple(PLACEMENTS),
+    times: Sequence[float] = DEFAULT_TIMES,
+    reference: str = "exact",
+    D: float = 79.4,
+    radius: float = 5.0,
+    **reference_options,
+) -> AccuracyMap:
+    """Evaluate models and a reference over gaps x placements x times.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Registered model names (:func:`mcvd.models.available_models`).
+    gaps : sequence of float
+        Receiver-plane gaps (µm).
+    placements : sequence of str
+        Keys of :data:`PLACEMENTS`.
+    times : sequence of float
+        Times (s); ``inf`` = capture.
+    reference : str
+        Key of :data:`REFERENCES` (default ``"exact"``).
+    D : float
+        Diffusion coefficient (µm²/s).
+    radius : float
+        Receiver radius (µm).
+    **reference_options
+        Passed to the reference function (e.g. ``tol`` for ``exact``).
+
+    Returns
+    -------
+    AccuracyMap
+
+    Examples
+    --------
+    >>> amap = accuracy_map(["kamber2024"], gaps=[5.0], placements=["on-plane"], times=[2.0])
+    >>> round(float(amap.error[0, 0, 0, 0]), 5)  # the paper's model at its own topology, t = 2 s
+    0.00155
+    """
+    if reference not in REFERENCES:
+        raise ValueError(f"reference must be one of {sorted(REFERENCES)}, got {reference!r}")
+    models = tuple(models)
+    placements = tuple(placements)
+    gaps_arr = np.asarray(gaps, dtype=float)
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or t.size == 0 or np.any(np.isnan(t)) or np.any(t < 0):
+        raise ValueError("times must be a non-empty 1-D sequence of values >= 0 (inf allowed)")
+    ref_func = REFERENCES[reference]
+    shape = (len(placements), gaps_arr.size, t.size)
+    F_ref = np.empty(shape)
+    unc = np.empty(shape)
+    F_mod = np.empty((len(models), *shape))
+    for p, place in enumerate(placements):
+        for g, gap in enumerate(gaps_arr):
+            geom = placement_geometry(gap, place, D=D, radius=radius)
+            ref = ref_func(geom, t, **reference_options)
+            F_ref[p, g], unc[p, g] = ref.F, ref.uncertainty
+            for m, model in enumerate(models):
+                F_mod[m, p, g] = response(geom, t, model=model).F
+    return AccuracyMap(
+        models, placements, gaps_arr, t, reference, F_ref, unc, F_mod, float(D), float(radius)
+    )
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None, vmin=1e-6):
+    """Heat map of ``|F_model - F_reference|`` over gap (x) and time (y) for one placement.
+
+    Parameters
+    ----------
+    amap : AccuracyMap
+    model : str
+        One of ``amap.models``.
+    placement : str
+        One of ``amap.placements``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (a new figure otherwise).
+    vmin : float
+        Lower end of the logarithmic colour scale (absolute error).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> amap = accuracy_map(["kamber2024"], gaps=[1.0, 5.0], placements=["on-plane"],
+    ...                     times=[0.5, 2.0])
+    >>> fig = plot_accuracy_map(amap, "kamber2024", "on-plane")
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    if model not in amap.models:
+        raise ValueError(f"model must be one of {amap.models}, got {model!r}")
+    if placement not in amap.placements:
+        raise ValueError(f"placement must be one of {amap.placements}, got {placement!r}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    else:
+        fig = ax.figure
+    m, p = amap.models.index(model), amap.placements.index(placement)
+    err = np.maximum(np.abs(amap.error[m, p]).T, vmin)  # (T, G)
+    labels = [("∞" if math.isinf(x) else f"{x:g}") for x in amap.times]
+    img = ax.imshow(
+        err, origin="lower", aspect="auto", cmap="magma_r", norm=LogNorm(vmin=vmin, vmax=0.1)
+    )
+    ax.set_xticks(range(amap.gaps.size), [f"{g:g}" for g in amap.gaps])
+    ax.set_yticks(range(amap.times.size), labels)
+    ax.set_xlabel("receiver-plane gap (µm)")
+    ax.set_ylabel("t (s)")
+    ax.set_title(f"{model}, TX {placement}", fontsize=9)
+    fig.colorbar(img, ax=ax, label=f"|F − F_{amap.reference}|")
+    return fig
+
+
+def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
+    """Grid of :func:`plot_accuracy_map` heat maps: one row per model, one column per placement.
+
+    Parameters
+    ----------
+    amap : AccuracyMap
+    placements : sequence of str, optional
+        Subset of ``amap.placements`` (all by default).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> amap = accuracy_map(["free"], gaps=[1.0, 5.0], placements=["on-plane"], times=[1.0])
+    >>> fig = plot_accuracy_overview(amap)
+    """
+    import matplotlib.pyplot as plt
+
+    places = tuple(placements) if placements is not None else amap.placements
+    nr, nc = len(amap.models), len(places)
+    fig, axes = plt.subplots(nr, nc, figsize=(4.2 * nc, 3.0 * nr), squeeze=False)
+    for i, model in enumerate(amap.models):
+        for j, place in enumerate(places):
+            plot_accuracy_map(amap, model, place, ax=axes[i, j])
+    fig.tight_layout()
+    return fig
