@@ -42,6 +42,10 @@ METHODS: dict[str, tuple[str, dict[str, dict]]] = {
             "reflection": {"choices": ["elastic", "rollback"], "help": "default elastic"},
         },
     ),
+    "event": (
+        "mcvd.sim.event:simulate",
+        {"eps": {"type": float, "help": "event: absorption shell (µm; default 1e-3)"}},
+    ),
 }
 
 
