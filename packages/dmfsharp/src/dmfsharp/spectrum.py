@@ -419,6 +419,11 @@ def sharpness(
     minimizer = fac.is_minimizer(rtol_minimizer)
     if method == "auto":
         method = _choose_method(fac, minimizer)
+    # ARPACK needs a dimension >= 3 (k = 1 < ncv <= n); tiny problems go dense.
+    if method == "lanczos-K" and fac.dims[-1] * fac.dims[0] < 3:
+        method = "dense-K"
+    elif method == "lanczos-hvp" and fac.n_params < 3:
+        method = "dense-hessian"
     if method in _MINIMIZER_METHODS:
         fac.require_minimizer(rtol_minimizer, what=f"fac (method={method!r})")
         if method == "scalar-closed-form" and max(fac.dims) != 1:
