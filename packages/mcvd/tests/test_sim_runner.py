@@ -1,0 +1,202 @@
+"""SimulationResult, the chunked runner (resume, process pool, dask) and `mcvd simulate`."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from mcvd.cli import main
+from mcvd.sim import METHODS, SimulationResult, run_chunks, simulate
+from mcvd.sim.fixedstep import fixed_step_kernel, params_from_scenario
+from mcvd.sim.runner import ChunkTask, chunk_tasks
+
+SC = {
+    "D": 79.4,
+    "transmitter": {"position": [0, 0, 10], "molecules": 2500},
+    "receivers": [{"center": [10, 0, 0], "radius": 5}],
+    "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}],
+    "time": {"end": 0.3, "dt": 1e-3},
+}
+
+
+def test_result_F_counts_se_and_times_are_consistent():
+    rx = np.array([0, 1, -1, 0, 1, 0, -1, -1])
+    t = np.array([0.05, 0.1, np.inf, 0.1, 0.35, 0.2, np.inf, np.inf])
+    r = SimulationResult.from_absorptions(rx, t, 10, [0, 0.1, 0.2, 0.3, 0.4], 2)
+    # counts by hand: rx0 at 0.05, 0.1 (edge belongs to the bin it closes), 0.2; rx1 at 0.1, 0.35
+    assert r.counts.tolist() == [[2, 1, 0, 0], [1, 0, 0, 1]]
+    assert np.allclose(r.F, [0, 0.3, 0.4, 0.4, 0.5])
+    assert np.allclose(r.F_se, np.sqrt(r.F * (1 - r.F) / 10))
+    resp = r.response([0.1, 0.25, 0.4])
+    assert np.allclose(resp.F_per_receiver, [[0.2, 0.3, 0.3], [0.1, 0.1, 0.2]])
+    assert r.bin_counts([0, 0.2, 0.4]).tolist() == [[3, 0], [1, 1]]
+    # without absorption times only bin edges can be asked for
+    r2 = SimulationResult.from_absorptions(rx, t, 10, [0, 0.1, 0.2, 0.3, 0.4], 2, keep_times=False)
+    assert np.allclose(r2.response([0.1, 0.4]).F, [0.3, 0.5])
+    with pytest.raises(ValueError, match="not a bin edge"):
+        r2.response([0.25])
+    with pytest.raises(ValueError, match="times must be"):
+        r.response([-1.0])
+
+
+def test_result_merge_is_exact_and_save_load_roundtrip(tmp_path):
+    rng = np.random.default_rng(0)
+    rx = rng.integers(-1, 2, 1000)
+    t = rng.uniform(0, 1, 1000)
+    edges = np.linspace(0, 1, 11)
+    whole = SimulationResult.from_absorptions(rx, t, 1000, edges, 2, metadata={"dt": 0.1})
+    parts = [
+        SimulationResult.from_absorptions(rx[a:b], t[a:b], b - a, edges, 2, metadata={"dt": 0.1})
+        for a, b in ((0, 300), (300, 301), (301, 1000))
+    ]
+    m = SimulationResult.merge(parts)
+    assert m.n_molecules == 1000 and m.metadata["n_chunks"] == 3
+    assert np.array_equal(m.counts, whole.counts)
+    for a, b in zip(m.absorption_times, whole.absorption_times):
+        assert np.array_equal(a, b)
+    p = m.save(tmp_path / "r.npz")
+    back = SimulationResult.load(p)
+    assert np.array_equal(back.counts, m.counts) and back.metadata == m.metadata
+    assert all(np.array_equal(a, b) for a, b in zip(back.absorption_times, m.absorption_times))
+    assert not list(tmp_path.glob("*.tmp"))
+    other = SimulationResult.from_absorptions(rx, t, 1000, edges, 2, metadata={"dt": 0.2})
+    with pytest.raises(ValueError, match="different runs"):
+        SimulationResult.merge([whole, other])
+
+
+def test_chunk_seed_sequences_match_spawn():
+    tasks = chunk_tasks(10, 3, seed=123)
+    spawned = np.random.SeedSequence(123).spawn(len(tasks))
+    for task, child in zip(tasks, spawned):
+        assert np.array_equal(task.seed_sequence.generate_state(4), child.generate_state(4))
+
+
+FAIL_AT = None
+CALLS = []
+
+
+def flaky_kernel(p, task: ChunkTask):
+    """fixed_step_kernel that dies at chunk FAIL_AT (a simulated interruption)."""
+    if task.index == FAIL_AT:
+        raise KeyboardInterrupt("simulated interruption")
+    CALLS.append(task.index)
+    return fixed_step_kernel(p, task)
+
+
+def test_resume_after_interruption(tmp_path):
+    global FAIL_AT
+    p, n = params_from_scenario(SC)
+    kw = {"seed": 4, "chunk_size": 600, "executor": "inline", "run_dir": tmp_path / "run"}
+    CALLS.clear()
+    FAIL_AT = 2
+    with pytest.raises(KeyboardInterrupt):
+        run_chunks(flaky_kernel, p, n, **kw)
+    assert CALLS == [0, 1]
+    assert sorted(f.name for f in (tmp_path / "run").glob("chunk-*.npz")) == [
+        "chunk-000000.npz",
+        "chunk-000001.npz",
+    ]
+    FAIL_AT = None
+    CALLS.clear()
+    resumed = run_chunks(flaky_kernel, p, n, **kw)
+    assert CALLS == [2, 3, 4]  # finished chunks were not recomputed
+    fresh = run_chunks(fixed_step_kernel, p, n, seed=4, chunk_size=600, executor="inline")
+    assert resumed.n_molecules == n
+    assert np.array_equal(resumed.counts, fresh.counts)
+    assert np.array_equal(resumed.absorption_times[0], fresh.absorption_times[0])
+    CALLS.clear()
+    run_chunks(flaky_kernel, p, n, **kw)  # everything done: nothing recomputed
+    assert CALLS == []
+    with pytest.raises(ValueError, match="different run"):
+        run_chunks(flaky_kernel, p, n, **dict(kw, seed=5))
+
+
+def test_process_pool_matches_inline():
+    a = simulate(SC, seed=6, chunk_size=1000, executor="inline")
+    b = simulate(SC, seed=6, chunk_size=1000, workers=2)  # spawn-based local process pool
+    assert b.metadata["n_chunks"] == 3
+    assert np.array_equal(a.counts, b.counts)
+    assert np.array_equal(a.absorption_times[0], b.absorption_times[0])
+
+
+@pytest.mark.dask
+def test_dask_local_cluster_matches_inline():
+    distributed = pytest.importorskip("distributed", reason="dask extra not installed")
+    ref = simulate(SC, seed=7, chunk_size=1000, executor="inline")
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        r = simulate(SC, seed=7, chunk_size=1000, client=client)
+        r2 = simulate(SC, seed=7, chunk_size=1000, scheduler=cluster.scheduler_address)
+    for x in (r, r2):
+        assert np.array_equal(x.counts, ref.counts)
+        assert np.array_equal(x.absorption_times[0], ref.absorption_times[0])
+
+
+@pytest.mark.dask
+def test_unreachable_scheduler_is_one_clear_error():
+    pytest.importorskip("distributed", reason="dask extra not installed")
+    p, n = params_from_scenario(SC)
+    with pytest.raises(ConnectionError, match="could not connect within 1 s") as exc:
+        run_chunks(fixed_step_kernel, p, n, scheduler="tcp://127.0.0.1:9", connect_timeout=1)
+    assert "\n" not in str(exc.value)
+
+
+def test_cli_simulate_json_and_output(tmp_path, capsys):
+    path = tmp_path / "sc.json"
+    path.write_text(json.dumps(SC))
+    out = tmp_path / "r.npz"
+    argv = [
+        "simulate", str(path), "--method", "fixed-step", "--dt", "1e-3", "--absorption",
+        "bridge", "--reflection", "elastic", "--molecules", "2000", "--seed", "3",
+        "--times", "0.1,0.3", "--json", "-o", str(out), "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["times"] == [0.1, 0.3]
+    assert len(data["F"]) == 2 and len(data["F_se"]) == 2
+    assert np.array(data["F_per_receiver"]).shape == (1, 2)
+    ref = simulate(SC, dt=1e-3, n_molecules=2000, seed=3, executor="inline")
+    assert np.allclose(data["F"], ref.response([0.1, 0.3]).F)
+    saved = SimulationResult.load(out)
+    assert np.array_equal(saved.counts, ref.counts)
+    assert 0 < data["F"][1] < 1
+    assert math.isclose(data["F_se"][1], math.sqrt(data["F"][1] * (1 - data["F"][1]) / 2000))
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "match"),
+    [
+        ({**SC, "D": -1}, [], "scenario field D"),
+        ({**SC, "receivers": [{"center": [10, 0, 0], "radius": 0}]}, [], "radius"),
+        ({**SC, "transmitter": {"position": [-1, 0, 0]}}, [], "wrong side"),
+        (SC, ["--absorption", "sticky"], None),
+        (SC, ["--times", "0.1,x"], "--times"),
+        (SC, ["--molecules", "0"], "molecules must be >= 1"),
+    ],
+)
+def test_cli_bad_input_one_line(tmp_path, capsys, content, extra, match):
+    path = tmp_path / "sc.json"
+    path.write_text(json.dumps(content))
+    try:
+        rc = main(["simulate", str(path), "--no-progress", *extra])
+    except SystemExit as exc:  # argparse rejects a bad choice itself (exit status 2)
+        rc = exc.code
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1 or match is None
+    if match:
+        assert match in err
+
+
+def test_methods_table_drives_cli_options():
+    assert "fixed-step" in METHODS
+    assert set(METHODS["fixed-step"][1]) == {"dt", "absorption", "reflection"}
