@@ -276,6 +276,7 @@ def escape(
     sharpness_every: int | None = None,
     converge_rtol: float = 1e-9,
     rtol_minimizer: float = 1e-10,
+    keep_iterates: bool = False,
 ) -> EscapeResult:
     """Run GD from ``w* + radius * u`` for ``eta = (2 / lambda_max) * f`` and each factor ``f``.
 
@@ -303,12 +304,14 @@ def escape(
     record_every : int, default 1
         Trace cadence; the escape step is resolved to this many steps.
     sharpness_every : int, optional
-        Sharpness/balance cadence of the traces (``None``: start and end only are not
-        recorded; the final sharpness is always computed).
+        Sharpness/balance cadence of the traces (``None``: no sharpness trace; the final
+        sharpness of each run is computed in any case).
     converge_rtol : float, default 1e-9
         A run that has escaped stops as converged once ``||P - M|| / ||M|| <= converge_rtol``.
     rtol_minimizer : float, default 1e-10
         Tolerance for accepting ``fac`` as a minimizer.
+    keep_iterates : bool, default False
+        Store the iterates in the traces (for trajectory plots; small problems).
 
     Returns
     -------
@@ -356,6 +359,7 @@ def escape(
         directions=[v1] * len(etas),
         stop_rtol=converge_rtol,
         stop_after_distance=escape_radius,
+        keep_iterates=keep_iterates,
     )
     runs = tuple(_summarize(r, f, lam, c0, escape_radius, c) for r, f in zip(runs_gd, factors))
     return EscapeResult(

@@ -66,6 +66,9 @@ class GDTrace:
     spectral_spread : ndarray
         ``max_k a_k / min_k a_k - 1`` of the spectral-norm products ``a_k = ||A_k||_2 ||B_k||_2``
         (0 when spectral-norm balanced; may be ``inf`` when some ``a_k = 0``).
+    iterates : ndarray or None
+        ``(n_records, n_params)`` flat iterates at :attr:`steps` when requested
+        (``keep_iterates=True``), else ``None``.
     """
 
     steps: np.ndarray
@@ -76,6 +79,7 @@ class GDTrace:
     sharpness: np.ndarray
     imbalance: np.ndarray
     spectral_spread: np.ndarray
+    iterates: np.ndarray | None = None
 
     def first_step_where(self, mask: np.ndarray) -> int | None:
         """First recorded step where the boolean ``mask`` (aligned with :attr:`steps`) holds."""
@@ -228,6 +232,7 @@ def gd_batch(
     divergence_bound: float | None = None,
     stop_rtol: float | None = None,
     stop_after_distance: float = 0.0,
+    keep_iterates: bool = False,
 ) -> list[GDResult]:
     """Run gradient descent on several same-shape factorizations at once (one step size each).
 
@@ -260,6 +265,9 @@ def gd_batch(
     stop_after_distance : float, default 0.0
         See ``stop_rtol`` (the escape experiment uses its escape radius, so that a run is not
         stopped at the minimizer it starts next to).
+    keep_iterates : bool, default False
+        Also store the flat iterate at every record (memory ``n_records * n_params`` floats per
+        run; meant for small problems such as trajectory plots).
 
     Returns
     -------
@@ -310,6 +318,7 @@ def gd_batch(
     n_rec = steps // record_every + 2 + B  # cadence records, last iterate, one per stop event
     rec_steps = np.zeros(n_rec, dtype=np.int64)
     rec = np.zeros((3, n_rec, B))  # loss, distance, component
+    rec_iter = np.zeros((n_rec, B, batch.flat.shape[1])) if keep_iterates else None
     n_valid = np.zeros(B, dtype=np.int64)  # records kept per run
     sharp: list[list[tuple]] = [[] for _ in range(B)]
     active = np.ones(B, dtype=bool)
@@ -343,6 +352,8 @@ def gd_batch(
             rec[0, i_rec] = loss
             rec[1, i_rec] = dist
             rec[2, i_rec] = np.einsum("bn,bn->b", diff, dir_flat)
+            if rec_iter is not None:
+                rec_iter[i_rec] = batch.flat
             i_rec += 1
             n_valid[active] = i_rec
         if sharpness_every is not None:
@@ -376,6 +387,7 @@ def gd_batch(
             sharpness=s[:, 1],
             imbalance=s[:, 2],
             spectral_spread=s[:, 3],
+            iterates=None if rec_iter is None else rec_iter[:k, b].copy(),
         )
         results.append(
             GDResult(
@@ -403,6 +415,7 @@ def gd(
     divergence_bound: float | None = None,
     stop_rtol: float | None = None,
     stop_after_distance: float = 0.0,
+    keep_iterates: bool = False,
 ) -> GDResult:
     """Full-batch gradient descent ``w <- w - eta grad l(w)`` from ``fac`` with recording.
 
@@ -436,4 +449,5 @@ def gd(
         divergence_bound=divergence_bound,
         stop_rtol=stop_rtol,
         stop_after_distance=stop_after_distance,
+        keep_iterates=keep_iterates,
     )[0]

@@ -1,0 +1,340 @@
+"""Figures of the escape phenomenon: the paper's Figure 1 and matrix-case escape plots.
+
+Every ``plot_*`` function takes ``ax=None`` (a new figure is made when omitted) and returns the
+matplotlib figure. Experiments are separate functions returning frozen dataclasses, so the numbers
+behind a figure can be tested and tabulated without plotting. Needs the ``plot`` extra
+(matplotlib).
+
+Figure 1 (paper): a 15-layer scalar factorization ``w_15 ... w_1 = m`` of a random scalar drawn by
+:func:`dmfsharp.scalar_minimizer` (``m ~ Uniform(0.5, 2)``, ``w_i = m^{1/15} exp(0.5 (z_i -
+mean z))``, ``z_i ~ N(0, 1)``; default ``seed = 0``); ``lambda_max = 2c sum_i prod_{j != i} w_j^2``
+(scalar closed form); GD for several ``eta`` started ``1e-9`` along ``v_1``. The loss is drawn on
+the plane through ``w*`` spanned by ``v_1`` and ``v_N`` (a unit vector of the Hessian null space,
+eigenvalue 0 = the smallest; :func:`dmfsharp.escape.null_direction`). A ``1e-9`` offset is
+invisible at the scale of the loss landscape, so the figure has three panels: (a) contour and the
+projected trajectories (O(1) scale; the trajectories leave the plane, only their projection is
+drawn), (b) ``|<w_t - w*, v_1>|`` on a log axis with the predicted geometric growth
+``rho |1 - eta lambda_max|^t`` (the 1e-9 scale, where the escape happens), (c) the loss on a log
+axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constructors import gaussian_minimizer, scalar_minimizer
+from .escape import EscapeResult, escape, null_direction
+from .factorization import Factorization
+
+__all__ = [
+    "Figure1Data",
+    "figure1",
+    "figure1_experiment",
+    "loss_on_plane",
+    "matrix_escape_experiments",
+    "matrix_figure",
+    "plot_fig1_contour",
+    "plot_fig1_growth",
+    "plot_growth",
+    "plot_loss",
+    "plot_sharpness",
+]
+
+
+def _new_ax(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 4.2), layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def loss_on_plane(
+    fac: Factorization,
+    u: Sequence[np.ndarray],
+    v: Sequence[np.ndarray],
+    a: np.ndarray,
+    b: np.ndarray,
+    scale: float = 0.5,
+) -> np.ndarray:
+    """Loss at ``w* + a_i u + b_j v`` on a grid (``len(b) x len(a)``, ready for ``contour``).
+
+    Parameters
+    ----------
+    fac : Factorization
+        Centre ``w*``.
+    u, v : sequence of ndarray
+        Directions as per-layer blocks.
+    a, b : ndarray
+        1-D coordinates along ``u`` and ``v``.
+    scale : float, default 0.5
+        Loss scale ``c``.
+
+    Returns
+    -------
+    ndarray
+        ``Z[j, i] = l(w* + a[i] u + b[j] v)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmfsharp import Factorization
+    >>> fac = Factorization([np.array([[1.0]]), np.array([[2.0]])])
+    >>> e1, e2 = [np.eye(1), np.zeros((1, 1))], [np.zeros((1, 1)), np.eye(1)]
+    >>> loss_on_plane(fac, e1, e2, np.array([0.0, 1.0]), np.array([0.0]))  # (2*2-2)^2/2 = 2
+    array([[0., 2.]])
+    """
+    A, Bg = np.meshgrid(np.asarray(a, float), np.asarray(b, float))
+    prod = None
+    for w, du, dv in zip(fac.weights, u, v):
+        layer = w + A[..., None, None] * du + Bg[..., None, None] * dv
+        prod = layer if prod is None else layer @ prod
+    r = prod - fac.target
+    return scale * np.sum(r * r, axis=(-2, -1))
+
+
+@dataclass(frozen=True)
+class Figure1Data:
+    """Everything behind Figure 1.
+
+    Attributes
+    ----------
+    result : EscapeResult
+        The escape runs (iterates kept).
+    vN : tuple of ndarray
+        Null-space direction spanning the plane with ``v_1``.
+    seed : int
+        Seed of :func:`dmfsharp.scalar_minimizer`.
+    """
+
+    result: EscapeResult
+    vN: tuple
+    seed: int
+
+
+def figure1_experiment(
+    depth: int = 15,
+    seed: int = 0,
+    eta_factors: Sequence[float] | None = None,
+    *,
+    radius: float = 1e-9,
+    steps: int = 3000,
+    scale: float = 0.5,
+) -> Figure1Data:
+    """Run the Figure 1 experiment (see the module docstring for the distribution).
+
+    Parameters
+    ----------
+    depth : int, default 15
+    seed : int, default 0
+    eta_factors : sequence of float, optional
+        ``eta`` in units of ``2 / lambda_max``. Default ``(0.95, 1.05, 1.3, r)`` with
+        ``r = 1.05 * lambda_max / flattest``: one stable step, two that escape to a flatter
+        minimizer, one above ``2 / flattest`` (no stable minimizer exists).
+    radius : float, default 1e-9
+    steps : int, default 3000
+    scale : float, default 0.5
+
+    Returns
+    -------
+    Figure1Data
+
+    Examples
+    --------
+    >>> d = figure1_experiment(depth=6, steps=400)
+    >>> [r.escaped for r in d.result.runs]
+    [False, True, True, True]
+    """
+    fac = scalar_minimizer(depth, rng=seed)
+    if eta_factors is None:
+        probe = escape(fac, (1.0,), steps=1, scale=scale)  # lambda_max and flattest only
+        eta_factors = (0.95, 1.05, 1.3, 1.05 * probe.lambda_max / probe.flattest)
+    res = escape(fac, eta_factors, steps=steps, radius=radius, scale=scale, keep_iterates=True)
+    return Figure1Data(result=res, vN=null_direction(fac), seed=seed)
+
+
+def _colors(n: int):
+    import matplotlib.pyplot as plt
+
+    return plt.get_cmap("viridis")(np.linspace(0.0, 0.85, n))
+
+
+def _label(res: EscapeResult, run) -> str:
+    return (
+        f"η = {run.eta_factor:.3g}·2/λ = {run.eta:.3g} (2/η = {run.threshold:.3g}): {run.outcome}"
+    )
+
+
+def plot_fig1_contour(data: Figure1Data, ax=None):
+    """Panel (a): loss contours on the (v_1, v_N) plane and the projected GD trajectories."""
+    from matplotlib.colors import LogNorm
+
+    fig, ax = _new_ax(ax)
+    res = data.result
+    fac, v1, vN = res.start, res.v1, data.vN
+    v1f, vNf, w0 = fac.join(v1), fac.join(vN), fac.to_vector()
+    paths = []
+    for run in res.runs:
+        it = run.gd.trace.iterates - w0
+        paths.append((it @ v1f, it @ vNf))
+    span_a = max(0.2, 1.2 * max(np.abs(p[0]).max() for p in paths))
+    span_b = max(0.2, 1.2 * max(np.abs(p[1]).max() for p in paths))
+    a = np.linspace(-span_a, span_a, 241)
+    b = np.linspace(-span_b, span_b, 241)
+    Z = loss_on_plane(fac, v1, vN, a, b, res.scale)
+    top = np.ceil(np.log10(Z.max()))
+    levels = np.logspace(top - 8, top, 17)
+    cs = ax.contourf(a, b, np.maximum(Z, levels[0]), levels=levels, norm=LogNorm(), cmap="Greys_r")
+    fig.colorbar(cs, ax=ax, label="loss on the (v₁, v_N) plane")
+    for (pa, pb), run, col in zip(paths, res.runs, _colors(len(res.runs))):
+        # even and odd iterates as two lines: GD oscillates with period 2 across the valley
+        ax.plot(pa[::2], pb[::2], "-", lw=1.0, color=col, label=_label(res, run))
+        ax.plot(pa[1::2], pb[1::2], "-", lw=1.0, color=col)
+        ax.plot(pa[-1], pb[-1], "o", color=col, mec="k")
+    ax.plot(0, 0, "r*", ms=10, label=f"start minimizer, λ_max = {res.lambda_max:.4g}")
+    ax.set_xlabel("⟨w − w*, v₁⟩")
+    ax.set_ylabel("⟨w − w*, v_N⟩")
+    ax.set_title(f"(a) {fac.depth}-layer scalar factorization, m = {fac.target[0, 0]:.4f}")
+    ax.legend(
+        fontsize=6, loc="lower left", title="even and odd iterates drawn apart", title_fontsize=6
+    )
+    return fig
+
+
+def plot_growth(res: EscapeResult, ax=None):
+    """``|<w_t - w*, v_1>|`` (log axis) per run against the predicted ``rho |1 - eta lambda|^t``."""
+    fig, ax = _new_ax(ax)
+    for run, col in zip(res.runs, _colors(len(res.runs))):
+        tr = run.gd.trace
+        comp = np.abs(tr.component)
+        ok = comp > 0
+        ax.semilogy(tr.steps[ok], comp[ok], color=col, lw=1.2, label=_label(res, run))
+        q = abs(1.0 - run.eta * res.lambda_max)
+        t = tr.steps[tr.steps <= (run.escape_step or tr.steps[-1]) * 1.6]
+        c0 = abs(tr.component[0])
+        with np.errstate(under="ignore"):
+            pred = c0 * q ** t.astype(float)
+        keep = (pred > 1e-17) & (pred < 10)
+        ax.semilogy(t[keep], pred[keep], "k--", lw=0.7)
+    ax.axhline(res.escape_radius, color="r", lw=0.8, ls=":", label="escape radius")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("|⟨w_t − w*, v₁⟩|  (black dashed: ρ|1 − ηλ_max|^t)")
+    ax.set_title(f"escape from radius ρ = {res.radius:.0e} along v₁")
+    last = max(run.gd.trace.steps[-1] for run in res.runs)
+    esc = [run.escape_step for run in res.runs if run.escape_step is not None]
+    ax.set_xlim(0, min(last, max(200, 6 * max(esc, default=0))))
+    ax.legend(fontsize=6)
+    return fig
+
+
+def plot_fig1_growth(data: Figure1Data, ax=None):
+    """Panel (b) of Figure 1: :func:`plot_growth` of the Figure 1 runs."""
+    return plot_growth(data.result, ax=ax)
+
+
+def plot_loss(res: EscapeResult, ax=None):
+    """Loss against steps (log axis), one line per step size."""
+    fig, ax = _new_ax(ax)
+    for run, col in zip(res.runs, _colors(len(res.runs))):
+        tr = run.gd.trace
+        ok = tr.loss > 0
+        ax.semilogy(
+            tr.steps[ok], tr.loss[ok], color=col, lw=1.0, label=f"η·λ/2 = {run.eta_factor:.3g}"
+        )
+    ax.set_xlabel("step t")
+    ax.set_ylabel("loss")
+    ax.set_title("loss")
+    ax.legend(fontsize=6)
+    return fig
+
+
+def plot_sharpness(res: EscapeResult, ax=None):
+    """Sharpness against steps with the ``2/eta`` line of each run (edge-of-stability plot)."""
+    fig, ax = _new_ax(ax)
+    for run, col in zip(res.runs, _colors(len(res.runs))):
+        tr = run.gd.trace
+        if tr.sharpness.size:
+            ax.plot(tr.sharpness_steps, tr.sharpness, color=col, lw=1.2)
+        ax.axhline(
+            run.threshold, color=col, ls="--", lw=0.9, label=f"2/η, η·λ/2 = {run.eta_factor:.3g}"
+        )
+    ax.axhline(res.flattest, color="k", ls=":", lw=0.9, label="flattest minimizer")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("sharpness λ_max")
+    ax.set_title("sharpness (solid) vs 2/η (dashed)")
+    ax.legend(fontsize=6)
+    return fig
+
+
+def figure1(data: Figure1Data | None = None):
+    """The three-panel Figure 1 (contour + trajectories, log-radius growth, loss)."""
+    import matplotlib.pyplot as plt
+
+    data = figure1_experiment() if data is None else data
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5), layout="constrained")
+    plot_fig1_contour(data, ax=axes[0])
+    plot_fig1_growth(data, ax=axes[1])
+    plot_loss(data.result, ax=axes[2])
+    axes[1].set_title("(b) " + axes[1].get_title())
+    axes[2].set_title("(c) loss")
+    return fig
+
+
+def matrix_escape_experiments(
+    depths: Sequence[int] = (3, 4, 5, 6),
+    width: int = 3,
+    eta_factors: Sequence[float] = (0.9, 1.01, 1.1, 1.5),
+    *,
+    seed: int = 0,
+    steps: int = 2000,
+    radius: float = 1e-9,
+    sharpness_every: int = 20,
+    scale: float = 0.5,
+) -> list[EscapeResult]:
+    """Escape experiments on Gaussian minimizers with dims ``(width,) * (depth + 1)``.
+
+    The minimizer of depth ``L`` is :func:`dmfsharp.gaussian_minimizer` with
+    ``rng = SeedSequence(seed, spawn_key=(L,))``.
+
+    Examples
+    --------
+    >>> res = matrix_escape_experiments((3,), width=2, eta_factors=(1.1,), steps=100)
+    >>> res[0].runs[0].escaped
+    True
+    """
+    out = []
+    for L in depths:
+        fac = gaussian_minimizer(
+            (width,) * (L + 1), rng=np.random.SeedSequence(seed, spawn_key=(L,))
+        )
+        out.append(
+            escape(
+                fac,
+                eta_factors,
+                steps=steps,
+                radius=radius,
+                scale=scale,
+                sharpness_every=sharpness_every,
+            )
+        )
+    return out
+
+
+def matrix_figure(results: Sequence[EscapeResult]):
+    """One row per experiment: growth along ``v_1``, loss, sharpness vs ``2/eta``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(results), 3, figsize=(16, 3.8 * len(results)), layout="constrained", squeeze=False
+    )
+    for row, res in zip(axes, results):
+        plot_growth(res, ax=row[0])
+        plot_loss(res, ax=row[1])
+        plot_sharpness(res, ax=row[2])
+        dims = "x".join(map(str, res.start.dims))
+        row[0].set_title(f"depth {res.start.depth}, dims {dims}: escape along v₁")
+    return fig
