@@ -18,7 +18,9 @@ so ``gap`` is the distance between the receiver surface and the plane. Transmitt
 
 Every registered model (:func:`mcvd.models.available_models`) is evaluated on the same times and
 compared with a *reference* from :data:`REFERENCES` — ``"exact"`` (the Laplace-domain multipole
-solution of :mod:`mcvd.exact`, error below ``tol``) by default; simulators may add their own with
+solution of :mod:`mcvd.exact`, error below ``tol``) by default, or ``"event"`` (the event-driven
+simulator, :func:`mcvd.sim.event.event_reference`, standard error <= 5e-4; options ``se``,
+``seed``, ``eps``, ``executor``, ``workers``); simulators may add their own with
 :func:`register_reference` (a statistical reference reports standard errors). Errors are signed
 absolute errors of the total ``F`` (model minus reference).
 """
@@ -167,6 +169,16 @@ def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:
 
 
 register_reference("exact", _exact_reference)
+
+
+def _event_reference(geometry, times, **options) -> ReferenceCurve:
+    # event-driven simulator, standard error <= 5e-4 (options: se, seed, eps, executor, workers)
+    from .sim.event import event_reference
+
+    return event_reference(geometry, times, **options)
+
+
+register_reference("event", _event_reference)
 
 
 # ---------------------------------------------------------------------------- the map

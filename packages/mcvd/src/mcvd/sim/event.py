@@ -46,6 +46,7 @@ message (use the fixed-step simulator).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +63,11 @@ from .runner import ChunkTask, run_chunks
 __all__ = [
     "DEFAULT_BIN_WIDTH",
     "DEFAULT_EPS",
+    "REFERENCE_SE",
     "ChunkOutput",
     "EventParams",
     "event_kernel",
+    "event_reference",
     "prepare",
     "simulate",
     "walk",
@@ -653,3 +656,101 @@ def simulate(
         scheduler=scheduler,
         progress=progress,
     )
+
+
+#: target standard error of :func:`event_reference` (the accuracy map's requirement)
+REFERENCE_SE = 5e-4
+
+
+def _geometry_seed(seed: int, geometry: Geometry) -> int:
+    """A root seed per (seed, geometry): independent streams for the cells of a map."""
+    key = repr((int(seed), geometry.D, geometry.transmitters, geometry.receivers, geometry.planes))
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little") >> 1
+
+
+def event_reference(
+    geometry: Geometry,
+    times,
+    *,
+    se: float = REFERENCE_SE,
+    seed: int = 0,
+    eps: float = DEFAULT_EPS,
+    executor: str | None = "inline",
+    workers: int | None = None,
+    client=None,
+):
+    """Reference channel response ``F(t)`` from the event-driven simulator (accuracy map).
+
+    Runs ``ceil(1/(4 se**2))`` molecules (so the binomial standard error is ``<= se`` whatever
+    ``F``; it is floored at the standard error of a single molecule, ``~1/n``, where no molecule
+    or every molecule was absorbed) once with the horizon ``max(finite times)`` and, if ``inf`` is among the times, once
+    with an infinite horizon (capture). The root seed is derived from ``seed`` and the geometry,
+    so different cells of a map use independent streams.
+
+    Parameters
+    ----------
+    geometry : mcvd.geometry.Geometry
+        Channel (its transmitter's molecule count is ignored).
+    times : array_like
+        Times (s), >= 0; ``inf`` allowed.
+    se : float
+        Largest standard error of ``F`` (default :data:`REFERENCE_SE` = 5e-4).
+    seed : int
+        Base seed.
+    eps : float
+        Absorption shell (µm).
+    executor, workers, client
+        See :func:`mcvd.sim.runner.run_chunks` (default inline).
+
+    Returns
+    -------
+    mcvd.accuracy.ReferenceCurve
+        ``F`` (total over receivers) and its standard error, ``kind="standard error"``.
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)])
+    >>> ref = event_reference(g, [0.5, float("inf")], se=5e-3)
+    >>> bool(abs(ref.F[0] - 0.1078) < 0.02), bool(ref.uncertainty.max() <= 5e-3)
+    (True, True)
+    """
+    from ..accuracy import ReferenceCurve
+
+    t = np.atleast_1d(np.asarray(times, dtype=float))
+    if t.ndim != 1 or np.any(np.isnan(t)) or np.any(t < 0):
+        raise ValueError("times must be a 1-D array of values >= 0 (inf allowed)")
+    se = float(se)
+    if not (math.isfinite(se) and 0 < se < 0.5):
+        raise ValueError(f"se must be in (0, 0.5), got {se}")
+    n = math.ceil(0.25 / se**2)
+    root = _geometry_seed(seed, geometry)
+    kw = dict(seed=root, executor=executor, workers=workers, client=client)
+    F = np.zeros(t.size)
+    F_se = np.zeros(t.size)
+    fin = np.isfinite(t) & (t > 0)
+    runs = []
+    if np.any(fin):
+        horizon = float(t[fin].max())
+        runs.append((fin, horizon, [0.0, horizon]))
+    if np.any(np.isinf(t)):
+        runs.append((np.isinf(t), math.inf, None))
+    for sel, horizon, edges in runs:
+        par = prepare(
+            geometry, horizon, eps=eps, bin_edges=edges, molecules=_molecules(geometry, n)
+        )
+        res = run_chunks(event_kernel, par, n, **kw)
+        if math.isinf(horizon):
+            F[sel], F_se[sel] = res.F[-1], res.F_se[-1]
+        else:
+            r = res.response(t[sel])
+            F[sel], F_se[sel] = r.F, r.F_se
+    # a cell with no (or all) absorptions has binomial SE 0: floor it at the SE of one molecule
+    floor = math.sqrt((1.0 / n) * (1.0 - 1.0 / n) / n)
+    return ReferenceCurve(F, np.maximum(F_se, floor), "standard error")
+
+
+def _molecules(geometry: Geometry, n: int) -> np.ndarray:
+    from .fixedstep import _split_counts
+
+    return _split_counts([t.molecules for t in geometry.transmitters], n)
