@@ -47,6 +47,84 @@ def _cmd_sharpness(args) -> int:
     return 0
 
 
+def _parse_floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
+def _cmd_escape(args) -> int:
+    from .escape import escape, escape_table
+
+    fac = load_factors(args.factors, target=args.target)
+    res = escape(
+        fac,
+        args.eta_factors,
+        steps=args.steps,
+        radius=args.radius,
+        escape_radius=args.escape_radius,
+        direction=args.direction,
+        scale=args.scale,
+        rng=args.seed,
+    )
+    if args.json:
+        print(json.dumps(res.to_dict(), allow_nan=False))
+    else:
+        print(
+            f"lambda_max = {res.lambda_max:.10g} (2/lambda_max = {2 / res.lambda_max:.6g}), "
+            f"flattest = {res.flattest:.6g} (2/flattest = {2 / res.flattest:.6g}); start "
+            f"{res.radius:g} along {res.direction}, escape radius {res.escape_radius:g}"
+        )
+        print(escape_table(res))
+    return 0
+
+
+def _cmd_figure(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import figures
+    from .escape import escape_table
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    if args.name == "fig1":
+        data = figures.figure1_experiment(seed=args.seed)
+        fig, tables = figures.figure1(data), [escape_table(data.result)]
+    else:
+        results = figures.matrix_escape_experiments(seed=args.seed)
+        fig, tables = figures.matrix_figure(results), [escape_table(r) for r in results]
+    png = args.output / f"{args.name}.png"
+    fig.savefig(png, dpi=110)
+    (args.output / f"{args.name}.md").write_text("\n\n".join(tables) + "\n")
+    print(f"wrote {png} and {args.output / (args.name + '.md')}")
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from .sweep import SweepConfig, connect_scheduler, run_sweep, sweep_table
+
+    cfg = SweepConfig.from_file(args.config)
+    client = None if args.scheduler is None else connect_scheduler(args.scheduler, args.timeout)
+    try:
+        res = run_sweep(
+            cfg,
+            output=args.output,
+            client=client,
+            executor="serial" if args.serial else "process",
+            max_workers=args.workers,
+            progress=not args.no_progress,
+        )
+    finally:
+        if client is not None:
+            client.close()
+    print(f"{res.path}: {res.n_cells} cells, {res.n_skipped} already done, {res.n_run} run now")
+    print(sweep_table(res.records))
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from .demo import run_demo  # imports matplotlib: keep it out of the other subcommands
 
@@ -80,6 +158,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=0.5, help="loss scale c in c||P - M||^2")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_sharpness)
+
+    p = sub.add_parser(
+        "escape",
+        help="GD escape experiment from a minimizer for eta = (2/lambda_max) * factor",
+        description="Starts GD --radius away from the minimizer in FACTORS.npz (along v1 by "
+        "default) for each step-size factor and reports escape, escape step vs the linear "
+        "prediction, outcome and final sharpness.",
+    )
+    p.add_argument("factors", metavar="FACTORS.npz")
+    p.add_argument("--target", metavar="M.npy", default=None, help="target matrix M (.npy)")
+    p.add_argument(
+        "--eta-factors", type=_parse_floats, default=(0.9, 0.99, 1.01, 1.1), help="e.g. 0.9,1.1"
+    )
+    p.add_argument("--radius", type=float, default=1e-9, help="start distance rho")
+    p.add_argument("--escape-radius", type=float, default=None, help="default 1000 * radius")
+    p.add_argument("--steps", type=int, default=5000, help="step budget per eta")
+    p.add_argument("--direction", choices=["v1", "vN", "random"], default="v1")
+    p.add_argument("--seed", type=int, default=0, help="for --direction random")
+    p.add_argument("--scale", type=float, default=0.5, help="loss scale c in c||P - M||^2")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_escape)
+
+    p = sub.add_parser("figure", help="reproduce a figure (fig1: the paper's Figure 1)")
+    p.add_argument("name", choices=["fig1", "matrix"])
+    p.add_argument("-o", "--output", type=Path, default=Path("out/dmfsharp"), help="folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_figure)
+
+    p = sub.add_parser(
+        "sweep",
+        help="run or resume an escape sweep from a JSON config",
+        description="CONFIG.json: depths, widths, eta_factors, seeds (lists) and optional "
+        "steps, radius, direction, scale, base_seed, output (JSON-lines results file).",
+    )
+    p.add_argument("config", metavar="CONFIG.json")
+    p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    p.add_argument("--timeout", type=float, default=10.0, help="scheduler connect timeout (s)")
+    p.add_argument("-o", "--output", default=None, help="results file (default: config output)")
+    p.add_argument("--workers", type=int, default=None, help="local process-pool size")
+    p.add_argument("--serial", action="store_true", help="run in this process")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("demo", help="write the dmfsharp demo report, tables and figures")
     p.add_argument("--out", type=Path, default=Path("out/dmfsharp"), help="output folder")
