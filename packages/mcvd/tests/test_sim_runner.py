@@ -200,3 +200,31 @@ def test_cli_bad_input_one_line(tmp_path, capsys, content, extra, match):
 def test_methods_table_drives_cli_options():
     assert "fixed-step" in METHODS
     assert set(METHODS["fixed-step"][1]) == {"dt", "absorption", "reflection"}
+
+
+def test_smoldyn_export_describes_the_scenario(tmp_path):
+    from mcvd.sim.smoldyn import TX_NUDGE, read_smoldyn_counts, write_smoldyn
+
+    sc = {
+        **SC,
+        "planes": [
+            {"point": [0, 0, 0], "normal": [1, 0, 0]},
+            {"point": [0, 0, -40], "normal": [0, 1, 1]},
+        ],
+        "obstacles": [{"type": "box", "min": [30, -20, -20], "max": [34, 20, 20]}],
+    }
+    text = write_smoldyn(sc, tmp_path / "s.txt", seed=5, n_molecules=123).read_text()
+    lines = text.splitlines()
+    assert "difc A 79.4" in lines and "time_step 0.001" in lines and "time_stop 0.3" in lines
+    assert "panel sphere 10 0 0 5 30 30" in lines
+    assert "action both all absorb" in lines
+    assert f"mol 123 A {TX_NUDGE:.12g} 0 10" in lines  # TX on the plane x = 0, nudged inside
+    # the axis-aligned plane is the low x wall of the reflecting system box
+    assert any(ln.startswith("panel rect +0 0 ") for ln in lines)
+    # box obstacle: 6 faces; oblique plane: 2 triangles
+    assert "panel rect -0 34 -20 -20 40 40" in lines
+    assert sum(ln.startswith("panel rect") for ln in lines) == 12
+    assert sum(ln.startswith("panel tri") for ln in lines) == 2
+    (tmp_path / "c.txt").write_text("0 123\n0.1 100\n0.1 100\n0.3 23\n")
+    t, F = read_smoldyn_counts(tmp_path / "c.txt", 123)
+    assert t.tolist() == [0, 0.1, 0.3] and np.allclose(F, [0, 23 / 123, 100 / 123])
