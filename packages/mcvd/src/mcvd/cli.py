@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .sim.cli import add_simulate_parser  # `mcvd simulate` (fixed-step helper, issue 5)
 
     add_simulate_parser(sub)
+    from .sim.crosscheck import add_crosscheck_parser  # `mcvd crosscheck` (event helper, issue 6)
+
+    add_crosscheck_parser(sub)
     return parser
 
 
