@@ -18,22 +18,39 @@ from .geometry import (
     mirror_point,
     mirror_sphere,
 )
+from .kelvin import CaptureResult, capacitance
+from .models import (
+    ResponseResult,
+    available_models,
+    capture,
+    get_model,
+    register_model,
+    response,
+)
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 __all__ = [
     "Box",
+    "CaptureResult",
     "Channel",
     "Geometry",
     "ImageSystem",
     "Plane",
+    "ResponseResult",
     "Scenario",
     "ScenarioError",
     "Sphere",
     "Transmitter",
     "__version__",
+    "available_models",
+    "capacitance",
+    "capture",
+    "get_model",
     "image_system",
     "load_scenario",
     "mirror_point",
     "mirror_sphere",
+    "register_model",
+    "response",
     "scenario_from_dict",
 ]
