@@ -281,10 +281,20 @@ def section_bound_gap(out: Path, seed: np.random.SeedSequence) -> Section:
     return Section("\n".join(lines))
 
 
+def section_escape(out: Path, seed: np.random.SeedSequence) -> Section:
+    """GD escape experiments: Figure 1, matrix-case figures, escape table and claim checks
+    (:func:`dmfsharp.figures.escape_demo`; its experiments use their own documented seeds)."""
+    from .figures import escape_demo
+
+    markdown, rows = escape_demo(out, _save)
+    return Section(markdown, rows)
+
+
 #: The demo sections, in report order. Each is ``f(out: Path, seed: SeedSequence) -> Section``.
 SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_exact_vs_dense,
     section_bound_gap,
+    section_escape,
 ]
 
 

@@ -520,7 +520,9 @@ def check_escape_claims(
     ``eta = beyond_flattest * 2 / flattest``. Claims:
 
     * every run above the threshold escapes; no run below it escapes (within ``steps``);
-    * measured - predicted escape step lies in :data:`ESCAPE_STEP_TOLERANCE`;
+    * measured - predicted escape step lies in :data:`ESCAPE_STEP_TOLERANCE` (above-threshold
+      and beyond-flattest runs; the former all share ``q = 1 + 2 delta``, the latter have
+      varied ``q``);
     * every converged run ends at a minimizer with sharpness ``<= (2 / eta)(1 + tol)``
       (:data:`SHARPNESS_TOLERANCE`);
     * no run with ``eta > 2 / flattest`` converges to a minimizer.
@@ -578,7 +580,7 @@ def check_escape_claims(
         res = escape(fac, factors, steps=steps, radius=radius, scale=scale)
         for kind, run in zip([k for k, _ in kinds] + ["beyond_flattest"], res.runs):
             counts[kind][run.outcome] += 1
-            if kind == "above" and run.escaped:
+            if kind != "below" and run.escaped:  # beyond_flattest runs: larger, varied q
                 step_err.append(run.escape_step - run.predicted_escape_step)
             if run.outcome == "converged":
                 ratios.append(run.final_sharpness * run.eta / 2.0)
@@ -606,8 +608,9 @@ def check_escape_claims(
             "escape_step",
             "escape step = ln(rho_esc/rho)/ln|1 - eta lambda_max| (linear theory)",
             True,
-            bool(step_err) and len(step_err) == n_dir and tol_lo <= lo and hi <= tol_hi,
-            f"measured - predicted in [{lo:.3f}, {hi:.3f}] (tolerance [{tol_lo}, {tol_hi}])",
+            len(step_err) >= n_dir and tol_lo <= lo and hi <= tol_hi,
+            f"{len(step_err)} escapes: measured - predicted in [{lo:.3f}, {hi:.3f}] "
+            f"(tolerance [{tol_lo}, {tol_hi}])",
         ),
         Claim(
             "new_minimizer_stable",

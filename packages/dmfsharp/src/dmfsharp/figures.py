@@ -31,6 +31,7 @@ from .factorization import Factorization
 
 __all__ = [
     "Figure1Data",
+    "escape_demo",
     "figure1",
     "figure1_experiment",
     "loss_on_plane",
@@ -338,3 +339,77 @@ def matrix_figure(results: Sequence[EscapeResult]):
         dims = "x".join(map(str, res.start.dims))
         row[0].set_title(f"depth {res.start.depth}, dims {dims}: escape along v₁")
     return fig
+
+
+def escape_demo(out, save) -> tuple[str, list[str]]:
+    """The escape section of ``dmfsharp demo``: Figure 1, matrix figures, escape claims.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    save : callable
+        ``save(fig, path)`` writes a figure (the demo's atomic writer).
+
+    Returns
+    -------
+    markdown : str
+        Report section (``###`` headings).
+    summary_rows : list of str
+        Rows ``| case | quantity | dmfsharp | reference | note |``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .escape import check_escape_claims, escape_table
+
+    data = figure1_experiment()
+    fig = figure1(data)
+    save(fig, out / "fig1_escape.png")
+    plt.close(fig)
+    res1 = data.result
+    fac = res1.start
+    matrix = matrix_escape_experiments()
+    fig = matrix_figure(matrix)
+    save(fig, out / "escape_matrix.png")
+    plt.close(fig)
+    claims = check_escape_claims(100)
+    lines = [
+        "### Gradient descent escapes minimizers sharper than 2/η (paper's Figure 1)",
+        "",
+        f"15-layer scalar factorization of m = {fac.target[0, 0]:.6f} "
+        "(`scalar_minimizer(15, rng=0)`: m ~ U(0.5, 2), log-factors spread 0.5), "
+        f"λ_max = {res1.lambda_max:.6g} from the scalar closed form, flattest value "
+        f"{res1.flattest:.6g}. GD starts {res1.radius:g} along v₁; a run *escapes* when "
+        f"‖w_t − w*‖ ≥ {res1.escape_radius:g}; *predicted* = ln(ρ_esc/ρ)/ln|1 − ηλ_max|.",
+        "",
+        escape_table(res1),
+        "",
+        "![Figure 1](fig1_escape.png)",
+        "",
+        "Matrix case: Gaussian minimizers with all widths 3, depths 3–6 (`dmfsharp figure "
+        "matrix`): |⟨w_t − w*, v₁⟩| against the predicted geometric growth, the loss, and the "
+        "sharpness against 2/η (edge of stability: the runs settle at minimizers just below "
+        "2/η).",
+        "",
+        *[escape_table(r) + "\n" for r in matrix],
+        "![matrix-case escapes](escape_matrix.png)",
+        "",
+        f"Claims over {claims.n_minimizers} random Gaussian minimizers (depths "
+        f"{', '.join(map(str, claims.depths))}, widths 1–4, δ ∈ "
+        f"{{{', '.join(map(str, claims.deltas))}}}, ρ = 1e-9):",
+        "",
+        claims.to_markdown(),
+        "",
+    ]
+    runs = [r for r in res1.runs if r.escape_step is not None]
+    first = runs[0]
+    summary = [
+        f"| Figure 1, scalar L=15 | escape step at η = {first.eta_factor:g}·2/λ_max | "
+        f"{first.escape_step} | {first.predicted_escape_step:.2f} (linear prediction) | "
+        f"outcome: {first.outcome} |",
+        f"| escape claims, {claims.n_minimizers} minimizers | claims holding | "
+        f"{sum(bool(c.holds) for c in claims.claims)}/{len(claims.claims)} | — | "
+        f"escape step − prediction in [{claims.max_step_error[0]:.2f}, "
+        f"{claims.max_step_error[1]:.2f}] |",
+    ]
+    return "\n".join(lines), summary

@@ -342,12 +342,15 @@ def gd_batch(
         finite &= loss <= bound
         status[active & ~finite] = "diverged"
         active &= finite
-        diff = batch.flat - ref_flat
-        dist = np.linalg.norm(diff, axis=1)
         rel = np.sqrt(np.where(active, loss, 0.0) / c) / target_norm
-        done = active & (rel <= stop_tol) & (dist >= stop_after_distance)
+        done = active & (rel <= stop_tol)
+        if done.any() and stop_after_distance > 0:
+            far = np.linalg.norm(batch.flat[done] - ref_flat[done], axis=1)
+            done[done] = far >= stop_after_distance
         last = t == steps or not (active & ~done).any()
-        if t % record_every == 0 or last or done.any():
+        if t % record_every == 0 or last or done.any():  # O(n_params) work only when due
+            diff = batch.flat - ref_flat
+            dist = np.linalg.norm(diff, axis=1)
             rec_steps[i_rec] = t
             rec[0, i_rec] = loss
             rec[1, i_rec] = dist
@@ -357,8 +360,8 @@ def gd_batch(
             i_rec += 1
             n_valid[active] = i_rec
         if sharpness_every is not None:
-            due = active if (t % sharpness_every == 0 or last) else done
-            for b in np.flatnonzero(due):
+            members = active if (t % sharpness_every == 0 or last) else done
+            for b in np.flatnonzero(members):
                 sharp[b].append((t, *_diagnostics(batch.factorization(b), c)))
         status[done] = "converged"
         active &= ~done
