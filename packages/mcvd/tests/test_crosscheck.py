@@ -1,0 +1,50 @@
+"""Simulator-based accuracy map: event-driven reference vs the exact solution (4 SE per cell)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from mcvd import accuracy
+from mcvd.cli import main
+from mcvd.sim import crosscheck
+from mcvd.sim.crosscheck import cross_check
+
+
+def test_placement_names_match_the_accuracy_module():
+    assert crosscheck._PLACEMENT_NAMES == tuple(accuracy.PLACEMENTS)
+
+
+def test_event_reference_agrees_with_exact_on_a_small_grid():
+    cc = cross_check(
+        ["kamber2024", "free"],
+        gaps=[0.3, 10.0],
+        placements=["on-plane", "behind"],
+        times=[0.1, 0.5, 2.0, math.inf],
+        se=2e-3,
+        seed=1,
+    )
+    assert np.all(cc.event.uncertainty <= 2e-3)
+    assert np.all(np.abs(cc.z) <= 4.0), cc.z
+    # the closed forms' errors against the simulator match their errors against exact
+    diff = np.abs(cc.event.error - cc.exact.error)
+    assert np.all(diff <= 4.0 * cc.event.uncertainty[None])
+    # and the simulator resolves the paper model's error where it is large (gap 0.3 µm)
+    assert cc.model_errors()["kamber2024"][0] > 20 * 2e-3
+
+
+def test_cli_crosscheck_writes_report(tmp_path, capsys):
+    argv = ["crosscheck", "--gaps", "3", "--placements", "far", "--times", "0.5,inf"]
+    rc = main([*argv, "--models", "free", "--se", "5e-3", "--out", str(tmp_path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["agree"] and set(out["model_errors"]) == {"free"}
+    assert (tmp_path / "crosscheck.md").exists() and (tmp_path / "event_map_z.png").exists()
+    assert main(["crosscheck", "--gaps", "x"]) == 2
+
+
+@pytest.mark.slow
+def test_full_map_event_reference_agrees_with_exact():
+    cc = cross_check(se=5e-4, seed=0)  # the default grid: 6 gaps x 4 placements x 7 times
+    assert np.all(cc.event.uncertainty <= 5e-4 + 1e-12)
+    assert cc.agree, cc.max_abs_z
+    assert cc.max_error_difference() <= 4 * 5e-4
