@@ -361,7 +361,7 @@ def sharpness(
     scale: float = 0.5,
     *,
     method: str = "auto",
-    tol: float = 1e-9,
+    tol: float = 1e-7,
     rng=None,
     rtol_minimizer: float = 1e-10,
     maxiter: int | None = None,
@@ -384,11 +384,13 @@ def sharpness(
         ``"auto"`` picks ``"scalar-closed-form"`` (all widths 1), ``"dense-K"``
         (``d_L d_0 <= 400``) or ``"lanczos-K"`` at a minimizer, and ``"dense-hessian"``
         (``n_params <= 400``) or ``"lanczos-hvp"`` elsewhere. The three minimizer methods raise
-        ``ValueError`` off a minimizer.
-    tol : float, default 1e-9
+        ``ValueError`` off a minimizer. Lanczos on a problem of dimension < 3 (ARPACK's minimum)
+        runs the dense method instead and reports that.
+    tol : float, default 1e-7
         Lanczos stopping tolerance: relative residual ``||K x - mu x|| <= tol * mu`` (ARPACK's
-        criterion). The eigenvalue error is then about ``tol**2 * mu / gap`` — far below
-        ``tol``.
+        criterion). The eigenvalue error is then at most about ``tol**2 * mu / gap`` (``gap``:
+        distance to the next eigenvalue), i.e. ``<= 1e-10`` relative for relative gaps
+        ``>= 1e-4`` — far below ``tol``. ``eigen_residual`` reports the achieved residual.
     rng : Generator, SeedSequence or int, optional
         Used only for a random Lanczos start vector (product zero, or ``lanczos-hvp``).
     rtol_minimizer : float, default 1e-10
@@ -487,7 +489,7 @@ def _sharpness_lanczos_k(fac, c, *, tol, rng, maxiter):
     X0 = _rank_one_start(fac, K, rng)
     converged = True
     try:
-        _, v = eigsh(K, k=1, which="LA", v0=X0.ravel(), tol=tol, ncv=min(n, 8), maxiter=maxiter)
+        _, v = eigsh(K, k=1, which="LA", v0=X0.ravel(), tol=tol, ncv=min(n, 10), maxiter=maxiter)
     except ArpackNoConvergence as exc:
         converged = False
         v = exc.eigenvectors if exc.eigenvectors.size else X0.reshape(-1, 1)
