@@ -91,6 +91,7 @@ __all__ = [
     "HyperbolicContour",
     "exact_capacitance",
     "exact_capture",
+    "exact_channel",
     "exact_response",
     "hyperbolic_contour",
     "invert_on_contour",
@@ -105,6 +106,7 @@ DEFAULT_MAX_ORDER = 400
 _ORDER_START = 6
 _ORDER_GROWTH = 1.5
 _ROUNDOFF = 1e-12
+_STALL = 1e-9  # a change that stops decreasing below this (relative) is roundoff-limited
 _CHUNK_ENTRIES = 4_000_000  # complex matrix entries per batched solve (about 64 MB)
 _PHI = 1.09  # hyperbola angle parameter of Weideman & Trefethen's contour
 
@@ -297,23 +299,38 @@ def _solve_chunked(kappa, fr: _Frame, order, monopoles=False):
 
 
 def _laplace_values(s, fr: _Frame, D, node_tol, max_order, monopoles=False):
-    """Adaptive-order per-sphere w_i(x_T, s); returns (values (S, n), orders used (S,)).
+    """Adaptive-order per-sphere w_i(x_T, s).
 
     The order grows by the factor 1.5 per level until the values change by at most ``node_tol``
-    (per node) between levels. With ``monopoles=True`` the monopole moments are returned instead
-    (see :func:`_solve_order`).
+    (per node) between levels; the accepted values are those of the finer level and their error
+    estimate is that change (an estimate of the coarser level's error, hence conservative). When
+    the change stops decreasing at the roundoff level (below 1e-9 relative: typically a
+    transmitter within nanometres of a sphere, where high orders do not decay at the
+    transmitter), the previous level is accepted with its own change as the estimate; callers
+    add these estimates to their error budgets. With ``monopoles=True`` the monopole moments are
+    returned instead (see :func:`_solve_order`).
+
+    Returns
+    -------
+    values : numpy.ndarray, shape (S, n) (or (S, n*n))
+    orders : numpy.ndarray of int, shape (S,)
+    errors : numpy.ndarray, shape (S,)
+        Estimated absolute error of each node's values.
     """
     s = np.asarray(s, dtype=complex).ravel()
     kappa = np.sqrt(s / D)[:, None]
     node_tol = np.broadcast_to(np.asarray(node_tol, dtype=float), s.shape)
     n = fr.a.size
     if n == 1:
-        return _solve_order(kappa, fr, 0, monopoles), np.zeros(s.size, dtype=int)
+        zeros = np.zeros(s.size)
+        return _solve_order(kappa, fr, 0, monopoles), zeros.astype(int), zeros
     values = np.empty((s.size, n * n if monopoles else n), dtype=complex)
     orders = np.full(s.size, -1, dtype=int)
+    errors = np.zeros(s.size)
     active = np.arange(s.size)
     order = _ORDER_START
     prev = _solve_chunked(kappa, fr, order, monopoles)
+    last_change = np.full(s.size, np.inf)
     while active.size:
         new_order = math.ceil(order * _ORDER_GROWTH)
         if new_order > max_order:
@@ -325,15 +342,22 @@ def _laplace_values(s, fr: _Frame, D, node_tol, max_order, monopoles=False):
             )
         cur = _solve_chunked(kappa[active], fr, new_order, monopoles)
         change = np.max(np.abs(cur - prev), axis=1)
+        scale = np.maximum(1.0, np.max(np.abs(cur), axis=1))
         # Roundoff floor of the Galerkin solve: about 1e-12 relative (measured near contact).
-        floor = _ROUNDOFF * np.maximum(1.0, np.max(np.abs(cur), axis=1))
-        done = change <= np.maximum(node_tol[active], floor)
+        done = change <= np.maximum(node_tol[active], _ROUNDOFF * scale)
+        stalled = ~done & (change >= 0.5 * last_change) & (last_change <= _STALL * scale)
         values[active[done]] = cur[done]
         orders[active[done]] = new_order
-        active = active[~done]
-        prev = cur[~done]
+        errors[active[done]] = change[done]
+        values[active[stalled]] = prev[stalled]
+        orders[active[stalled]] = order
+        errors[active[stalled]] = last_change[stalled]
+        keep = ~(done | stalled)
+        active = active[keep]
+        prev = cur[keep]
+        last_change = change[keep]
         order = new_order
-    return values, orders
+    return values, orders, errors
 
 
 def laplace_hitting(tx, centres, radii, D, s, *, tol=1e-12, max_order=DEFAULT_MAX_ORDER):
@@ -378,7 +402,7 @@ def laplace_hitting(tx, centres, radii, D, s, *, tol=1e-12, max_order=DEFAULT_MA
     s_arr = np.asarray(s, dtype=complex)
     if np.any((s_arr.imag == 0) & (s_arr.real < 0)):
         raise ValueError("s must not lie on the negative real axis (branch cut of w)")
-    vals, _ = _laplace_values(s_arr.ravel(), fr, D, tol, max_order)
+    vals, _, _ = _laplace_values(s_arr.ravel(), fr, D, tol, max_order)
     return vals.reshape((*s_arr.shape, fr.a.size))
 
 
@@ -416,7 +440,7 @@ def exact_capture(tx, centres, radii, *, tol=1e-12, max_order=DEFAULT_MAX_ORDER)
     [0.5]
     """
     fr = _frame(tx, centres, radii)
-    vals, _ = _laplace_values(np.zeros(1), fr, 1.0, tol, max_order)
+    vals, _, _ = _laplace_values(np.zeros(1), fr, 1.0, tol, max_order)
     return vals[0].real
 
 
@@ -455,7 +479,7 @@ def exact_capacitance(centres, radii, *, tol=1e-12, max_order=DEFAULT_MAX_ORDER)
     lift = 1.0 + 10 * np.abs(centres).max() + 10 * np.max(radii)
     far = centres.mean(axis=0) + np.array([0.0, 0.0, lift])
     fr = _frame(far, centres, radii)
-    vals, _ = _laplace_values(np.zeros(1), fr, 1.0, tol, max_order, monopoles=True)
+    vals, _, _ = _laplace_values(np.zeros(1), fr, 1.0, tol, max_order, monopoles=True)
     n = fr.a.size
     return vals[0].real.reshape(n, n)
 
@@ -662,6 +686,7 @@ def _invert_window(fr, D, times, tol, max_order, max_nodes):
     )
     n = math.ceil(big_a * math.log(10.0 / tol) / _RATE) + _EXTRA_NODES
     solves = 0
+    last_err = math.inf
     while True:
         if n > max_nodes:
             raise ExactConvergenceError(
@@ -676,18 +701,26 @@ def _invert_window(fr, D, times, tol, max_order, max_nodes):
         growth = np.exp(nodes.real * np.where(nodes.real > 0, hi, lo))
         amp = np.abs(weights) * growth / np.abs(nodes)
         node_tol = np.maximum(0.1 * tol / (n * amp), 1e-14)
-        w, orders = _laplace_values(nodes, fr, D, node_tol, max_order)
+        w, orders, w_err = _laplace_values(nodes, fr, D, node_tol, max_order)
         solves += nodes.size
         wf, wc = w[: fine.nodes.size], w[fine.nodes.size :]
         F_f = invert_on_contour(fine, wf / fine.nodes[:, None], times).T
         F_c = invert_on_contour(coarse, wc / coarse.nodes[:, None], times).T
         err = float(np.max(np.abs(F_f.sum(0) - F_c.sum(0))))
         err = max(err, float(np.max(np.abs(F_f - F_c))))
+        # plus the multipole truncation of the fine rule's nodes (worst case over the window)
+        err += float(np.sum(amp[: fine.nodes.size] * w_err[: fine.nodes.size]))
         if err <= tol:
             f_f = invert_on_contour(fine, wf, times).T
             f_c = invert_on_contour(coarse, wc, times).T
             f_err = float(np.max(np.abs(f_f - f_c)))
             return F_f, f_f, err, f_err, solves, int(orders.max())
+        if err >= 0.5 * last_err:
+            raise ExactConvergenceError(
+                f"Laplace inversion stalls at an estimated error {err:.1e} on the window "
+                f"[{lo:g}, {hi:g}] s (roundoff): tol={tol:g} is below the attainable accuracy"
+            )
+        last_err = err
         n = math.ceil(1.3 * n)
 
 
@@ -762,8 +795,9 @@ def exact_response(
     err, f_err, solves, order = 0.0, 0.0, 0, 0
     inf = np.isinf(t)
     if np.any(inf):
-        cap, orders = _laplace_values(np.zeros(1), fr, 1.0, 0.1 * tol, max_order)
+        cap, orders, cap_err = _laplace_values(np.zeros(1), fr, 1.0, 0.1 * tol, max_order)
         F[:, inf] = cap[0].real[:, None]
+        err = max(err, float(cap_err[0]))
         solves += 1
         order = max(order, int(orders.max()))
     finite = ~inf & (t > 0)
@@ -793,3 +827,87 @@ def exact_response(
         n_laplace_solves=solves,
         max_order=order,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry-level entry point and the model registry.
+# --------------------------------------------------------------------------------------------
+
+
+def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
+    """Exact response of a :class:`~mcvd.geometry.Geometry` with at most two absorbing spheres.
+
+    Covers one receiver (free space or next to one reflecting plane: receiver + mirror image)
+    and two receivers of any radii in free space, the transmitter anywhere in the fluid. Other
+    configurations (more planes, more receivers, obstacles) are refused: they are not
+    axisymmetric.
+
+    Parameters
+    ----------
+    geometry : mcvd.geometry.Geometry
+        Channel with exactly one transmitter (released at ``t = 0``).
+    times : array_like
+        Times (s), ``>= 0``; ``inf`` gives the capture.
+    tol : float, optional
+        Target absolute error on F (default 1e-9).
+    **options
+        ``window_ratio``, ``max_order``, ``max_nodes`` of :func:`exact_response`.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, ExactResponse)
+        ``F`` per real receiver (shape (n_receivers, n_times), each summed over its image) and
+        the full two-sphere result (per sphere, hitting rates, error estimate).
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> F, res = exact_channel(g, [2.0, np.inf])
+    >>> F.shape, bool(res.error_estimate <= 1e-9)
+    ((1, 2), True)
+    """
+    from .models import absorbers
+
+    geometry.require_analytic()
+    if len(geometry.transmitters) != 1:
+        raise ValueError(
+            f"geometry: exact_channel needs exactly one transmitter, got {len(geometry.transmitters)}"
+        )
+    if len(geometry.planes) > 1:
+        raise ValueError(
+            f"planes: model 'exact' covers at most one plane (got {len(geometry.planes)}); "
+            "several planes give more than two absorbing spheres"
+        )
+    ab = absorbers(geometry)
+    if len(ab.spheres) > 2:
+        raise ValueError(
+            "receivers: model 'exact' covers at most two absorbing spheres (one receiver next "
+            f"to a plane, or two receivers in free space); got {len(ab.spheres)} with images"
+        )
+    res = exact_response(
+        geometry.transmitter.position,
+        [s.center for s in ab.spheres],
+        [s.radius for s in ab.spheres],
+        geometry.D,
+        times,
+        tol=tol,
+        **options,
+    )
+    per = np.zeros((geometry.n_receivers, res.times.size))
+    np.add.at(per, ab.receiver, res.F_per_sphere)
+    return per, res
+
+
+def _exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
+    """Registry adapter: ``F`` per real receiver (see :func:`exact_channel`)."""
+    return exact_channel(geometry, times, tol=tol, **options)[0]
+
+
+def _register():
+    from .models import register_model
+
+    register_model("exact", _exact_model, overwrite=True)
+
+
+_register()
