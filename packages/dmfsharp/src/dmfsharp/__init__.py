@@ -27,7 +27,14 @@ from .constructors import (
     scalar_minimizer,
     unbalanced_minimizer,
 )
-from .derivatives import dense_hessian, gradient, hessian_operator, hvp, loss
+from .derivatives import (
+    dense_hessian,
+    finite_difference_hessian,
+    gradient,
+    hessian_operator,
+    hvp,
+    loss,
+)
 from .factorization import Factorization, check_scale
 from .npz import load_factors, save_factors
 from .spectrum import (
@@ -64,6 +71,7 @@ __all__ = [
     "check_scale",
     "dense_hessian",
     "depth2_sharpness",
+    "finite_difference_hessian",
     "flattest_sharpness",
     "frobenius_imbalance",
     "from_torch",
