@@ -281,6 +281,7 @@ def test_model_registry_and_geometry_entry_point():
     r = response(g, t, model="exact")
     direct = exact_response(**PAPER, D=D, times=t)
     np.testing.assert_allclose(r.F, direct.F, atol=1e-15)
+    assert r.info["error_estimate"] <= 1e-9 and r.info["tol"] == 1e-9
     # two receivers in free space, unequal radii: F per receiver in the registry's order
     g2 = Geometry.simple(D, (0, 0, 0), [((0, 0, 10.0), 5.0), ((0, 0, -20.0), 3.0)])
     r2 = response(g2, [1.0], model="exact")

@@ -899,9 +899,24 @@ def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
     return per, res
 
 
+@dataclass(frozen=True)
+class _ModelOutput:
+    """What the registry adapter hands to :func:`mcvd.models.response`."""
+
+    F_per_receiver: np.ndarray
+    info: dict
+
+
 def _exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """Registry adapter: ``F`` per real receiver (see :func:`exact_channel`)."""
-    return exact_channel(geometry, times, tol=tol, **options)[0]
+    """Registry adapter: ``F`` per real receiver plus the error estimate (see exact_channel)."""
+    F, res = exact_channel(geometry, times, tol=tol, **options)
+    info = {
+        "tol": res.tol,
+        "error_estimate": res.error_estimate,
+        "n_laplace_solves": res.n_laplace_solves,
+        "max_order": res.max_order,
+    }
+    return _ModelOutput(F, info)
 
 
 def _register():

@@ -5,7 +5,9 @@ returning ``F`` per real receiver for a geometry with exactly one transmitter re
 ``t = 0``; ``times`` are >= 0 and may contain ``inf`` (the long-time limit; a model that cannot
 evaluate it raises ``ValueError``). :func:`response` adds several transmitters (weighted by their
 molecule counts, shifted by their release times) and packs the result.
-Other modules add models with :func:`register_model`.
+Other modules add models with :func:`register_model`. A model may instead return an object with
+attributes ``F_per_receiver`` (that array) and ``info`` (a dict copied into
+:attr:`ResponseResult.info`, e.g. the error estimate of ``exact``).
 
 Built-in models (all lengths µm, times s):
 
@@ -214,13 +216,17 @@ def response(scenario_or_geometry, times, model: str = "images-ho", **options) -
     func = get_model(model)
     total = sum(tx.molecules for tx in geom.transmitters)
     per = np.zeros((geom.n_receivers, t.size))
+    info: dict = {}
     for tx in geom.transmitters:
         single = geom.with_transmitter(tx.position)
         shifted = t - tx.release_time
         ok = shifted >= 0
         vals = np.zeros((geom.n_receivers, t.size))
         if np.any(ok):
-            out = np.asarray(func(single, shifted[ok], **options), dtype=float)
+            out = func(single, shifted[ok], **options)
+            # a model may return an object with F_per_receiver and an info dict (e.g. "exact")
+            info.update(getattr(out, "info", {}))
+            out = np.asarray(getattr(out, "F_per_receiver", out), dtype=float)
             if out.shape != (geom.n_receivers, int(ok.sum())):
                 raise ValueError(
                     f"model {model!r} returned shape {out.shape}, expected "
@@ -228,7 +234,7 @@ def response(scenario_or_geometry, times, model: str = "images-ho", **options) -
                 )
             vals[:, ok] = out
         per += (tx.molecules / total) * vals
-    return ResponseResult(t, per.sum(axis=0), per, model, total)
+    return ResponseResult(t, per.sum(axis=0), per, model, total, info)
 
 
 # ----------------------------------------------------------------------------- absorbers
