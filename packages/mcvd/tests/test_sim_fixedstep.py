@@ -227,3 +227,24 @@ def test_bad_arguments_one_line_errors(kwargs, match):
     with pytest.raises(ValueError, match=match) as exc:
         simulate(sc, executor="inline", **kwargs)
     assert "\n" not in str(exc.value)
+
+
+@pytest.mark.slow
+def test_1e8_molecules_run_in_bounded_memory():
+    # 1e8 molecules (3 steps each, so it is quick) in a fresh process: peak RSS < 1 GiB
+    import subprocess
+    import sys
+
+    code = (
+        "import resource\n"
+        "from mcvd.sim.fixedstep import simulate\n"
+        "sc = {'D': 79.4, 'transmitter': {'position': [0, 0, 5.2]},\n"
+        "      'receivers': [{'center': [0, 0, 0], 'radius': 5}], 'time': {'end': 3e-4}}\n"
+        "r = simulate(sc, n_molecules=10**8, seed=1, executor='inline', chunk_size=10**6)\n"
+        "assert r.absorption_times is None and r.n_molecules == 10**8\n"
+        "print(r.n_absorbed.sum(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    absorbed, maxrss_kib = (int(v) for v in out.stdout.split())
+    assert maxrss_kib < 1024**2
+    assert 0 < absorbed < 10**8
