@@ -236,3 +236,46 @@ def test_escape_claims_slow():
         400, depths=(2, 3, 4, 5, 6, 8), deltas=(0.01, 0.05, 0.1), steps=6000, max_width=6, seed=1
     )
     assert rep.all_hold, rep.to_markdown()
+
+
+@pytest.mark.parametrize("record_every", [1, 7])
+def test_scalar_numba_loop_equals_numpy_loop(record_every):
+    """The compiled scalar loop reproduces the numpy loop: records, statuses, stop, divergence."""
+    from dmfsharp import _scalar_kernel
+
+    if not _scalar_kernel.AVAILABLE:
+        pytest.skip("numba not installed")
+    from dmfsharp import sharpness
+
+    fac = scalar_minimizer(9, rng=5)
+    lam = sharpness(fac).lambda_max
+    start = fac.with_vector(fac.to_vector() + 1e-9 * fac.join(sharpness(fac).eigenvector))
+    etas = [2 / lam * f for f in (0.9, 1.02, 1.3, 3.0, 30.0)]  # stay/converge/.../diverge
+    kw = dict(
+        references=[fac] * 5,
+        directions=[np.ones(9)] * 5,
+        stop_rtol=1e-9,
+        stop_after_distance=1e-6,
+        record_every=record_every,
+        keep_iterates=True,
+    )
+    fast = gd_batch([start] * 5, etas, 3000, engine="numba", **kw)
+    slow = gd_batch([start] * 5, etas, 3000, engine="numpy", **kw)
+    assert {r.status for r in fast} >= {"completed", "converged", "diverged"}
+    for a, b in zip(fast, slow):
+        assert (a.status, a.n_steps) == (b.status, b.n_steps)
+        np.testing.assert_array_equal(a.trace.steps, b.trace.steps)
+        np.testing.assert_allclose(a.final.to_vector(), b.final.to_vector(), rtol=1e-13)
+        for name in ("loss", "distance", "component", "iterates"):
+            np.testing.assert_allclose(
+                getattr(a.trace, name), getattr(b.trace, name), rtol=1e-9, atol=1e-22
+            )
+
+
+def test_record_cadence_kept_under_stop_rule():
+    fac = gaussian_minimizer((2, 3, 2), rng=3)
+    res = escape(fac, (0.9, 1.3), steps=600, record_every=5)
+    for run in res.runs:
+        steps = run.gd.trace.steps
+        assert np.all(steps[:-1] % 5 == 0)
+        assert steps[-1] == run.gd.n_steps

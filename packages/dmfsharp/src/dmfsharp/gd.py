@@ -19,9 +19,10 @@ unit direction (default: the top Hessian eigenvector of the reference). Recorded
 analytic Hessian-vector product otherwise) and the balance measures of
 :func:`dmfsharp.closed_forms.balance`.
 
-Divergence (a non-finite loss, gradient or update, or a loss above ``divergence_bound``) stops that
-run with ``status="diverged"``; the run keeps its last finite iterate and its trace ends at the last
-finite record, so traces never contain NaN or inf.
+Divergence (a non-finite loss or update, or a loss above ``divergence_bound``) stops that run with
+``status="diverged"``; the run keeps its last finite iterate and its trace ends at the last finite
+record, so traces never contain NaN or inf. (The numpy loop tests an update through its row sum,
+so an update whose entries sum beyond the float range also counts as divergence.)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _scalar_kernel
 from .closed_forms import balance
 from .factorization import Factorization, check_scale
 from .spectrum import sharpness
@@ -233,6 +235,7 @@ def gd_batch(
     stop_rtol: float | None = None,
     stop_after_distance: float = 0.0,
     keep_iterates: bool = False,
+    engine: str = "auto",
 ) -> list[GDResult]:
     """Run gradient descent on several same-shape factorizations at once (one step size each).
 
@@ -268,6 +271,10 @@ def gd_batch(
     keep_iterates : bool, default False
         Also store the flat iterate at every record (memory ``n_records * n_params`` floats per
         run; meant for small problems such as trajectory plots).
+    engine : {"auto", "numpy", "numba"}, default "auto"
+        ``"auto"`` runs scalar factorizations (all widths 1) without ``sharpness_every`` in the
+        compiled loop of :mod:`dmfsharp._scalar_kernel` when numba is installed, everything
+        else in the numpy loop; ``"numpy"`` forces the numpy loop.
 
     Returns
     -------
@@ -332,50 +339,82 @@ def gd_batch(
         bound = np.full(B, _check_positive_finite(divergence_bound, "divergence_bound"))
     target_norm = np.maximum(batch.target_norm, 1e-300)
     stop_tol = -1.0 if stop_rtol is None else stop_rtol
+    stop_after_distance = float(stop_after_distance)
 
-    i_rec, t = 0, 0
-    new = np.empty_like(batch.flat)
-    while True:
-        with np.errstate(all="ignore"):
-            loss = batch.loss_and_grad()
-            finite = np.isfinite(loss) & np.all(np.isfinite(batch.grad), axis=1)
-        finite &= loss <= bound
-        status[active & ~finite] = "diverged"
-        active &= finite
-        rel = np.sqrt(np.where(active, loss, 0.0) / c) / target_norm
-        done = active & (rel <= stop_tol)
-        if done.any() and stop_after_distance > 0:
-            far = np.linalg.norm(batch.flat[done] - ref_flat[done], axis=1)
-            done[done] = far >= stop_after_distance
-        last = t == steps or not (active & ~done).any()
-        if t % record_every == 0 or last or done.any():  # O(n_params) work only when due
-            diff = batch.flat - ref_flat
-            dist = np.linalg.norm(diff, axis=1)
-            rec_steps[i_rec] = t
-            rec[0, i_rec] = loss
-            rec[1, i_rec] = dist
-            rec[2, i_rec] = np.einsum("bn,bn->b", diff, dir_flat)
-            if rec_iter is not None:
-                rec_iter[i_rec] = batch.flat
-            i_rec += 1
-            n_valid[active] = i_rec
-        if sharpness_every is not None:
-            members = active if (t % sharpness_every == 0 or last) else done
-            for b in np.flatnonzero(members):
-                sharp[b].append((t, *_diagnostics(batch.factorization(b), c)))
-        status[done] = "converged"
-        active &= ~done
-        if last:
-            break
-        with np.errstate(all="ignore"):
-            np.multiply(batch.grad, eta[:, None], out=new)
-            np.subtract(batch.flat, new, out=new)
-            ok = np.all(np.isfinite(new), axis=1)
-        status[active & ~ok] = "diverged"
-        active &= ok
-        np.copyto(batch.flat, new, where=active[:, None])
-        taken[active] += 1
-        t += 1
+    if engine not in ("auto", "numpy", "numba"):
+        raise ValueError(f"engine: must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    compiled = _scalar_kernel.AVAILABLE and batch.scalar and sharpness_every is None
+    if engine == "numba" and not compiled:
+        raise ValueError(
+            "engine: 'numba' needs numba, a scalar factorization and sharpness_every=None"
+        )
+    if compiled and engine != "numpy":
+        codes = np.zeros(B, dtype=np.int64)
+        _scalar_kernel.scalar_gd_loop(
+            batch.flat,
+            np.ascontiguousarray(batch.m),
+            eta,
+            c,
+            ref_flat,
+            dir_flat,
+            bound,
+            target_norm,
+            stop_tol,
+            float(stop_after_distance),
+            steps,
+            record_every,
+            keep_iterates,
+            rec_steps,
+            rec,
+            np.zeros((1, 1, 1)) if rec_iter is None else rec_iter,
+            n_valid,
+            codes,
+            taken,
+        )
+        status = np.array(STATUSES, dtype=object)[codes]
+    else:
+        i_rec, t = 0, 0
+        new = np.empty_like(batch.flat)
+        while True:
+            with np.errstate(all="ignore"):
+                loss = batch.loss_and_grad()
+            finite = np.isfinite(loss) & (loss <= bound)  # gradient: checked with the update
+            status[active & ~finite] = "diverged"
+            active &= finite
+            rel = np.sqrt(np.where(active, loss, 0.0) / c) / target_norm
+            done = active & (rel <= stop_tol)
+            if done.any() and stop_after_distance > 0:
+                far = np.linalg.norm(batch.flat[done] - ref_flat[done], axis=1)
+                done[done] = far >= stop_after_distance
+            last = t == steps or not (active & ~done).any()
+            if t % record_every == 0 or last or done.any():  # O(n_params) work only when due
+                diff = batch.flat - ref_flat
+                dist = np.linalg.norm(diff, axis=1)
+                rec_steps[i_rec] = t
+                rec[0, i_rec] = loss
+                rec[1, i_rec] = dist
+                rec[2, i_rec] = np.einsum("bn,bn->b", diff, dir_flat)
+                if rec_iter is not None:
+                    rec_iter[i_rec] = batch.flat
+                i_rec += 1
+                n_valid[active] = i_rec
+            if sharpness_every is not None:
+                members = active if (t % sharpness_every == 0 or last) else done
+                for b in np.flatnonzero(members):
+                    sharp[b].append((t, *_diagnostics(batch.factorization(b), c)))
+            status[done] = "converged"
+            active &= ~done
+            if last:
+                break
+            with np.errstate(all="ignore"):
+                batch.grad *= eta[:, None]
+                np.subtract(batch.flat, batch.grad, out=new)
+                ok = np.isfinite(np.sum(new, axis=1))  # one pass; NaN/inf propagate to the sum
+            status[active & ~ok] = "diverged"
+            active &= ok
+            np.copyto(batch.flat, new, where=active[:, None])
+            taken[active] += 1
+            t += 1
 
     results = []
     for b in range(B):
@@ -419,6 +458,7 @@ def gd(
     stop_rtol: float | None = None,
     stop_after_distance: float = 0.0,
     keep_iterates: bool = False,
+    engine: str = "auto",
 ) -> GDResult:
     """Full-batch gradient descent ``w <- w - eta grad l(w)`` from ``fac`` with recording.
 
@@ -453,4 +493,5 @@ def gd(
         stop_rtol=stop_rtol,
         stop_after_distance=stop_after_distance,
         keep_iterates=keep_iterates,
+        engine=engine,
     )[0]
