@@ -19,6 +19,12 @@ SC = {
 }
 
 
+def _write(tmp_path, sc):
+    path = tmp_path / "sc.json"
+    path.write_text(json.dumps(sc))
+    return path
+
+
 def test_result_F_counts_se_and_times_are_consistent():
     rx = np.array([0, 1, -1, 0, 1, 0, -1, -1])
     t = np.array([0.05, 0.1, np.inf, 0.1, 0.35, 0.2, np.inf, np.inf])
@@ -225,6 +231,9 @@ def test_smoldyn_export_describes_the_scenario(tmp_path):
     assert "panel rect -0 34 -20 -20 40 40" in lines
     assert sum(ln.startswith("panel rect") for ln in lines) == 12
     assert sum(ln.startswith("panel tri") for ln in lines) == 2
+    argv = ["export-smoldyn", str(_write(tmp_path, sc)), "-o", str(tmp_path / "t.txt")]
+    assert main([*argv, "--seed", "5", "--molecules", "123"]) == 0
+    assert (tmp_path / "t.txt").read_text() == text
     (tmp_path / "c.txt").write_text("0 123\n0.1 100\n0.1 100\n0.3 23\n")
     t, F = read_smoldyn_counts(tmp_path / "c.txt", 123)
     assert t.tolist() == [0, 0.1, 0.3] and np.allclose(F, [0, 23 / 123, 100 / 123])
