@@ -26,6 +26,12 @@ have been absorbed before the horizon (it is still inside the ball, which contai
 it is recorded as not absorbed and the walk stops. There is no time-step bias; the only
 approximation is the ``eps`` shell (bias bounded in :data:`DEFAULT_EPS`).
 
+Far-away molecules need no special rule before a finite horizon: without a slab the ball radius
+is not capped, so a molecule at distance ``rho`` from every absorber jumps by ``rho`` with a mean
+exit time ``rho**2 / (6 D)``; the walk passes the horizon (and stops) after a few jumps once
+``rho**2 / D`` exceeds the remaining time. In a slab the cap ``2L`` bounds the jumps, but the
+lateral motion then costs about ``(remaining time) D / L**2`` jumps at most.
+
 Infinite horizon (``horizon = inf``, the capture probability ``F(inf)``): Brownian motion in 3-D
 is transient, so the walk needs an exit to infinity. Let ``B`` be a sphere (centre ``c_B``,
 radius ``R_B``) enclosing every absorber. From a point at distance ``rho >= 2 R_B`` from ``c_B``
