@@ -66,14 +66,12 @@ def test_gd_matches_torch_autograd():
     eta, steps = 0.05, 30
     ws = [torch.tensor(np.array(w), requires_grad=True) for w in fac.weights]
     M = torch.tensor(np.array(fac.target))
+    opt = torch.optim.SGD(ws, lr=eta)  # plain GD: no momentum, no weight decay
     for _ in range(steps):
-        p = ws[0]
-        for w in ws[1:]:
-            p = w @ p
-        loss = 0.5 * ((p - M) ** 2).sum()
-        grads = torch.autograd.grad(loss, ws)
-        with torch.no_grad():
-            ws = [(w - eta * g).requires_grad_() for w, g in zip(ws, grads)]
+        opt.zero_grad()
+        loss = 0.5 * torch.sum((torch.linalg.multi_dot(ws[::-1]) - M) ** 2)
+        loss.backward()
+        opt.step()
     ours = gd(fac, eta, steps, direction=np.ones(fac.n_params)).final
     for a, w in zip(ours.weights, ws):
         np.testing.assert_allclose(a, w.detach().numpy(), rtol=0, atol=1e-13)
