@@ -229,3 +229,21 @@ def test_hvp_is_symmetric_at_any_point(dims, seed):
     Hu, Hv = fac.join(dmf.hvp(fac, u)), fac.join(dmf.hvp(fac, v))
     scale = np.linalg.norm(Hu) * np.linalg.norm(v) + np.linalg.norm(Hv) * np.linalg.norm(u)
     assert abs(u @ Hv - v @ Hu) <= 1e-12 * max(scale, 1e-300)
+
+
+def test_hessian_rank_matches_the_tangent_dimension():
+    # at a minimizer whose factors all have rank r = rank(M), the image of the Jacobian is the
+    # tangent space of the rank-r matrices: dimension r (d_L + d_0 - r)
+    rng = np.random.default_rng(12)
+    for _ in range(6):
+        d0, dl = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        r = int(rng.integers(1, min(d0, dl) + 1))
+        M = dmf.random_target((dl, d0), rank=r, rng=rng)
+        dims = (d0, *(int(d) for d in rng.integers(r, 7, size=3)), dl)
+        for fac in (
+            dmf.balanced_minimizer(M, dims, rng=rng),
+            dmf.unbalanced_minimizer(M, dims, rng=rng),
+        ):
+            assert dmf.hessian_rank(fac) == r * (dl + d0 - r)
+            H = dmf.dense_hessian(fac)
+            assert np.linalg.matrix_rank(H, tol=1e-9 * np.abs(H).max()) == r * (dl + d0 - r)
