@@ -11,6 +11,7 @@ from mcvd.accuracy import (
     AccuracyMap,
     ReferenceCurve,
     accuracy_map,
+    accuracy_report,
     placement_geometry,
     plot_accuracy_map,
     plot_accuracy_overview,
@@ -104,3 +105,22 @@ def test_heat_maps_return_figures():
     assert len(fig2.axes) == 8
     with pytest.raises(ValueError, match="model"):
         plot_accuracy_map(amap, "exact", "far")
+
+
+def test_report_writes_figures_and_statements(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib", reason="plots need matplotlib")
+    matplotlib.use("Agg")
+    amap = accuracy_map(
+        ["kamber2024", "images-ho"],
+        gaps=[0.3, 30.0],
+        placements=["on-plane"],
+        times=[0.5, 2.0, math.inf],
+    )
+    text = accuracy_report(tmp_path, amap=amap)
+    assert (tmp_path / "accuracy_map.png").stat().st_size > 0
+    assert (tmp_path / "accuracy_vs_gap.png").stat().st_size > 0
+    assert "within 0.01 (finite times)" in text and amap.table() in text
+    # finite-time trust is never stricter than trust including the capture
+    fin = amap.trust(1e-2, include_capture=False)
+    full = amap.trust(1e-2, include_capture=True)
+    assert all(fin[m] <= full[m] for m in amap.models)

@@ -45,9 +45,11 @@ __all__ = [
     "AccuracyMap",
     "ReferenceCurve",
     "accuracy_map",
+    "accuracy_report",
     "placement_geometry",
     "plot_accuracy_map",
     "plot_accuracy_overview",
+    "plot_error_vs_gap",
     "register_reference",
 ]
 
@@ -258,13 +260,15 @@ class AccuracyMap:
                 lines.append(f"| {model} | {place} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
-    def trust(self, threshold=1e-2) -> dict:
+    def trust(self, threshold=1e-2, *, include_capture=True) -> dict:
         """For each model, the smallest gap from which it is within ``threshold`` everywhere.
 
         Parameters
         ----------
         threshold : float
-            Absolute error on F (finite times and capture).
+            Absolute error on F.
+        include_capture : bool
+            Also require it at ``t = inf`` (else only at the finite times).
 
         Returns
         -------
@@ -272,7 +276,8 @@ class AccuracyMap:
             ``model -> smallest gap (µm)`` such that every gap at or above it has error
             ``<= threshold`` for all placements and times; ``inf`` if none.
         """
-        err = np.max(np.abs(self.error), axis=(1, 3))  # (M, G)
+        sel = np.ones(self.times.size, bool) if include_capture else np.isfinite(self.times)
+        err = np.max(np.abs(self.error[..., sel]), axis=(1, 3))  # (M, G)
         order = np.argsort(self.gaps)
         out = {}
         for m, model in enumerate(self.models):
@@ -439,3 +444,114 @@ def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
             plot_accuracy_map(amap, model, place, ax=axes[i, j])
     fig.tight_layout()
     return fig
+
+
+def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
+    """Worst ``|F_model - F_reference|`` over placements and times against the gap, per model.
+
+    Parameters
+    ----------
+    amap : AccuracyMap
+    ax : matplotlib.axes.Axes, optional
+    include_capture : bool
+        Include ``t = inf`` in the maximum (default: finite times only).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> amap = accuracy_map(["kamber2024"], gaps=[1.0, 5.0], placements=["far"], times=[1.0])
+    >>> fig = plot_error_vs_gap(amap)
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.0, 3.5))
+    else:
+        fig = ax.figure
+    sel = np.ones(amap.times.size, bool) if include_capture else np.isfinite(amap.times)
+    worst = np.max(np.abs(amap.error[..., sel]), axis=(1, 3))  # (M, G)
+    for m, model in enumerate(amap.models):
+        ax.loglog(amap.gaps, np.maximum(worst[m], 1e-12), "o-", label=model)
+    ax.set_xlabel("receiver-plane gap (µm)")
+    what = "t ≤ ∞" if include_capture else f"t ≤ {amap.times[np.isfinite(amap.times)].max():g} s"
+    ax.set_ylabel(f"max |F − F_{amap.reference}| ({what})")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _trust_sentence(amap: AccuracyMap, threshold: float, include_capture: bool) -> str:
+    gaps = amap.trust(threshold, include_capture=include_capture)
+    parts = []
+    for model, gap in gaps.items():
+        parts.append(f"`{model}` " + ("nowhere" if math.isinf(gap) else f"from {gap:g} µm"))
+    scope = "all times incl. capture" if include_capture else "finite times"
+    return f"within {threshold:g} ({scope}): " + ", ".join(parts)
+
+
+def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
+    """Run the default accuracy map, write its figures into ``out`` and return markdown.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        Existing folder for ``accuracy_map.png`` and ``accuracy_vs_gap.png``.
+    amap : AccuracyMap, optional
+        A precomputed map (default: :func:`accuracy_map` with its defaults, a few seconds).
+
+    Returns
+    -------
+    str
+        Markdown: the trust statements, the table and the figure links.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> small = accuracy_map(["kamber2024"], gaps=[1.0], placements=["far"], times=[1.0])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     text = accuracy_report(d, amap=small)
+    >>> text.startswith("### Accuracy map")
+    True
+    """
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    amap = accuracy_map() if amap is None else amap
+    fig = plot_accuracy_overview(amap)
+    fig.savefig(out / "accuracy_map.png", dpi=80)
+    plt.close(fig)
+    fig = plot_error_vs_gap(amap)
+    fig.savefig(out / "accuracy_vs_gap.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    unc = float(np.nanmax(amap.uncertainty))
+    lines = [
+        "### Accuracy map of the closed forms (reference: "
+        f"`{amap.reference}`, uncertainty ≤ {unc:.1e})",
+        "",
+        f"Receiver r = {amap.radius:g} µm next to the plane x = 0, D = {amap.D:g} µm²/s; "
+        "transmitter on the plane / behind / beside / far (see `mcvd.accuracy.PLACEMENTS`); "
+        "times " + ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in amap.times) + " s. "
+        "Absolute error of the total F; `free` ignores the plane.",
+        "",
+        "- " + _trust_sentence(amap, 1e-2, False),
+        "- " + _trust_sentence(amap, 1e-3, False),
+        "- " + _trust_sentence(amap, 1e-2, True),
+        "",
+        "Cells: max over the finite times / error of the capture F(∞).",
+        "",
+        amap.table(),
+        "",
+        "![worst error against the gap](accuracy_vs_gap.png)",
+        "",
+        "![accuracy heat maps](accuracy_map.png)",
+        "",
+    ]
+    return "\n".join(lines)
