@@ -31,6 +31,7 @@ from .geometry import Box, Geometry, Plane, Sphere, Transmitter
 __all__ = [
     "Scenario",
     "ScenarioError",
+    "as_scenario",
     "load_scenario",
     "scenario_from_dict",
 ]
@@ -251,3 +252,39 @@ def load_scenario(path: str | Path, *, check_geometry: bool = True) -> Scenario:
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"scenario: {path} is not valid JSON: {exc}") from None
     return scenario_from_dict(data, check_geometry=check_geometry)
+
+
+def as_scenario(scenario, *, check_geometry: bool = True) -> Scenario:
+    """Accept a :class:`Scenario`, a scenario dictionary or a JSON file path.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict, str or Path
+        The scenario.
+    check_geometry : bool
+        Also check geometric consistency (dictionaries and files).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Invalid content (one line).
+    TypeError
+        Any other type.
+
+    Examples
+    --------
+    >>> as_scenario({"D": 79.4, "transmitter": {"position": [0, 0, 10]},
+    ...              "receivers": [{"center": [10, 0, 0], "radius": 5}]}).D
+    79.4
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario, check_geometry=check_geometry)
+    if isinstance(scenario, dict):
+        return scenario_from_dict(scenario, check_geometry=check_geometry)
+    raise TypeError(f"scenario must be a Scenario, dict or path, got {type(scenario).__name__}")

@@ -49,12 +49,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
 
 from .. import __version__
+from ..scenario import as_scenario
 from .result import SimulationResult
 from .runner import ChunkTask, run_chunks
 
@@ -686,14 +686,7 @@ def params_from_scenario(
     >>> n, p.dt, p.t_end
     (50, 0.001, 2.0)
     """
-    from ..scenario import Scenario, load_scenario, scenario_from_dict
-
-    if isinstance(scenario, (str, Path)):
-        scenario = load_scenario(scenario)
-    elif isinstance(scenario, dict):
-        scenario = scenario_from_dict(scenario)
-    elif not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a Scenario, dict or path, got {type(scenario).__name__}")
+    scenario = as_scenario(scenario)
     geom = scenario.geometry()
     dt = scenario.time.dt if dt is None else dt
     t_end = scenario.time.end if t_end is None else t_end
