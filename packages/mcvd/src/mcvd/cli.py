@@ -14,12 +14,68 @@ from . import __version__
 
 
 def _cmd_demo(args) -> int:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    text = "## mcvd\n\nThe mcvd demo is still to come (analytic-models issue).\n"
-    (out / "report.md").write_text(text, encoding="utf-8")
-    (out / "summary.md").write_text("**mcvd:** still to come.\n", encoding="utf-8")
-    print("mcvd demo: still to come")
+    from .demo import run_demo
+
+    run_demo(Path(args.out))
+    return 0
+
+
+def _parse_times(text: str | None, end: float):
+    import numpy as np
+
+    if text is None:
+        return np.linspace(0.0, end, 11)[1:]
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--times must be comma-separated numbers, got {text!r}") from None
+    if not vals:
+        raise ValueError("--times must list at least one time")
+    return np.array(vals)
+
+
+def _cmd_response(args) -> int:
+    import json
+
+    from .models import response
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    res = response(sc, _parse_times(args.times, sc.time.end), model=args.model)
+    if args.json:
+        print(json.dumps(res.to_dict()))
+        return 0
+    print(f"model {res.model}: expected absorbed fraction F(t) ({sc.total_molecules} molecules)")
+    head = "t (s)        F total" + "".join(f"   F rx{k}" for k in range(len(res.F_per_receiver)))
+    print(head)
+    for k, t in enumerate(res.times):
+        per = "".join(f"  {v:.6f}" for v in res.F_per_receiver[:, k])
+        print(f"{t:<10.6g}  {res.F[k]:.6f}{per}")
+    return 0
+
+
+def _cmd_capture(args) -> int:
+    import json
+
+    from .models import capture
+    from .scenario import load_scenario
+
+    res = capture(load_scenario(args.scenario), tol=args.tol)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "F_inf": res.F_inf,
+                    "F_inf_per_receiver": res.F_inf_per_receiver.tolist(),
+                    "generations": res.generations,
+                    "tol": res.tol,
+                }
+            )
+        )
+        return 0
+    print(f"F(inf) = {res.F_inf:.12g}  (Kelvin series, {res.generations} generations)")
+    for k, v in enumerate(res.F_inf_per_receiver):
+        print(f"  receiver {k}: {v:.12g}")
     return 0
 
 
@@ -32,6 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the demo figures and report section")
     p.add_argument("--out", default="out/mcvd")
     p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("response", help="channel response F(t) of an analytic model")
+    p.add_argument("scenario", help="scenario JSON file")
+    p.add_argument(
+        "--model",
+        default="images-ho",
+        help="free, kamber2024, kamber2024-conv, images-ho (default), exact, ...",
+    )
+    p.add_argument("--times", help="comma-separated times in s (default: 10 points up to end)")
+    p.add_argument("--json", action="store_true", help="print JSON (times, F, F_per_receiver)")
+    p.set_defaults(func=_cmd_response)
+    p = sub.add_parser("capture", help="exact long-time capture F(inf) (Kelvin series)")
+    p.add_argument("scenario", help="scenario JSON file")
+    p.add_argument("--tol", type=float, default=1e-12, help="absolute tolerance (default 1e-12)")
+    p.add_argument("--json", action="store_true", help="print JSON (key F_inf)")
+    p.set_defaults(func=_cmd_capture)
     from .sim.cli import add_simulate_parser  # `mcvd simulate` (fixed-step helper, issue 5)
 
     add_simulate_parser(sub)
