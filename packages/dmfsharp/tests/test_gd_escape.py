@@ -195,8 +195,14 @@ def test_scalar_escape_against_closed_form():
     for run in res.runs:
         if run.outcome == "converged":
             assert run.final_sharpness <= 2.0 / run.eta
-    doc = json.dumps(res.to_dict(), allow_nan=False)
-    assert json.loads(doc)["runs"][1]["escape_step"] == slow.escape_step
+    doc = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    assert doc["runs"][1]["escape_step"] == slow.escape_step
+    flattest = 15 * abs(fac.target[0, 0]) ** (2 * 14 / 15)  # 2c L |m|^{2(L-1)/L}, c = 1/2
+    assert doc["flattest"] == pytest.approx(flattest, rel=1e-12)
+    for run, entry in zip(res.runs, doc["runs"]):
+        assert entry["final_sharpness_over_flattest"] == pytest.approx(
+            run.final_sharpness / flattest, rel=1e-12
+        )
     table = escape_table(res)
     assert table.count("\n") == 4 and "| 1.02 |" in table
 

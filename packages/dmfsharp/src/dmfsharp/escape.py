@@ -162,7 +162,14 @@ class EscapeResult:
             "scale": self.scale,
             "steps": self.steps,
             "dims": list(self.start.dims),
-            "runs": [r.to_dict() for r in self.runs],
+            "runs": [
+                {
+                    **r.to_dict(),
+                    "final_sharpness_over_two_over_eta": _ratio(r.final_sharpness, r.threshold),
+                    "final_sharpness_over_flattest": _ratio(r.final_sharpness, self.flattest),
+                }
+                for r in self.runs
+            ],
         }
 
 
@@ -405,6 +412,10 @@ def _summarize(
     )
 
 
+def _ratio(x: float | None, y: float) -> float | None:
+    return None if x is None else x / y
+
+
 def _fmt(x, spec: str) -> str:
     return "—" if x is None else format(x, spec)
 
@@ -416,18 +427,19 @@ def escape_table(result: EscapeResult) -> str:
     --------
     >>> from dmfsharp import scalar_minimizer
     >>> print(escape_table(escape(scalar_minimizer(3, rng=0), (1.1,), steps=50)).splitlines()[0])
-    | eta factor | eta | escaped | escape step | predicted | outcome | final sharpness | 2/eta |
+    | eta factor | eta | escaped | escape step | predicted | outcome | final sharpness | 2/eta | final / flattest |
     """
     lines = [
         "| eta factor | eta | escaped | escape step | predicted | outcome | final sharpness "
-        "| 2/eta |",
-        "|---|---|---|---|---|---|---|---|",
+        "| 2/eta | final / flattest |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result.runs:
         lines.append(
             f"| {r.eta_factor:g} | {r.eta:.4g} | {'yes' if r.escaped else 'no'} "
             f"| {_fmt(r.escape_step, 'd')} | {_fmt(r.predicted_escape_step, '.1f')} "
-            f"| {r.outcome} | {_fmt(r.final_sharpness, '.5g')} | {r.threshold:.5g} |"
+            f"| {r.outcome} | {_fmt(r.final_sharpness, '.5g')} | {r.threshold:.5g} "
+            f"| {_fmt(_ratio(r.final_sharpness, result.flattest), '.4f')} |"
         )
     return "\n".join(lines)
 
