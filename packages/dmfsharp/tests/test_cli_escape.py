@@ -125,3 +125,29 @@ def test_figure_fig1(tmp_path, capsys):
     assert (tmp_path / "fig1.png").stat().st_size > 10_000
     table = (tmp_path / "fig1.md").read_text()
     assert table.startswith("| eta factor |") and table.count("\n") == 6
+
+
+@pytest.mark.dask
+def test_sweep_cli_on_local_cluster(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed", reason="dask extra not installed")
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(
+        json.dumps(
+            {"depths": [2], "widths": [2], "eta_factors": [0.9, 1.1], "seeds": [0, 1], "steps": 200}
+        )
+    )
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        rc = main(["sweep", str(cfg), "--scheduler", cluster.scheduler_address, "--no-progress"])
+    assert rc == 0
+    assert "4 cells, 0 already done, 4 run now" in capsys.readouterr().out
+    records = [json.loads(x) for x in (tmp_path / "sweep.jsonl").read_text().splitlines()]
+    assert sorted(r["key"] for r in records) == sorted(
+        f"depth=2/width=2/eta_factor={f}/seed={s}" for f in (0.9, 1.1) for s in (0, 1)
+    )
