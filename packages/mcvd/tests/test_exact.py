@@ -318,3 +318,17 @@ def test_halfspace_agrees_with_event_simulation(rx, tx):
     geo = halfspace(rx, tx)
     ref = exact_response(geo["tx"], geo["centres"], geo["radii"], D, times).F
     assert np.all(np.abs(sim.F - ref) < 4 * sim.F_se), (sim.F, ref, sim.F_se)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gap", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
+def test_accuracy_map_geometries_converged(gap):
+    """On every geometry of the accuracy map a 10x tighter tolerance moves F by < 1e-9."""
+    c = gap + A
+    t = np.array([0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, np.inf])
+    for tx in [(0.0, 0.0, 10.0), (c + A + 5, 0.0, 0.0), (c, 0.0, A + 5), (c + 20, 0.0, 20.0)]:
+        geo = halfspace([c, 0.0, 0.0], tx)
+        loose = exact_response(geo["tx"], geo["centres"], geo["radii"], D, t)
+        tight = exact_response(geo["tx"], geo["centres"], geo["radii"], D, t, tol=1e-10)
+        assert np.max(np.abs(loose.F - tight.F)) < 1e-9
+        assert np.max(np.abs(loose.f - tight.f)) < 1e-6
