@@ -170,10 +170,28 @@ def _label(res: EscapeResult, run) -> str:
     )
 
 
-def plot_fig1_contour(data: Figure1Data, ax=None):
-    """Panel (a): loss contours on the (v_1, v_N) plane and the projected GD trajectories."""
+def _plane_panel(ax, res: EscapeResult, vN, paths, span_a: float, span_b: float):
+    """Loss contours on ``[-span_a, span_a] x [-span_b, span_b]`` and the projected paths."""
     from matplotlib.colors import LogNorm
 
+    a = np.linspace(-span_a, span_a, 241)
+    b = np.linspace(-span_b, span_b, 241)
+    Z = loss_on_plane(res.start, res.v1, vN, a, b, res.scale)
+    top = np.ceil(np.log10(Z.max()))
+    levels = np.logspace(top - 8, top, 17)
+    cs = ax.contourf(a, b, np.maximum(Z, levels[0]), levels=levels, norm=LogNorm(), cmap="Greys_r")
+    for (pa, pb), col in zip(paths, _colors(len(paths))):
+        # even and odd iterates as two lines: GD oscillates with period 2 across the valley
+        ax.plot(pa[::2], pb[::2], "-", lw=1.0, color=col)
+        ax.plot(pa[1::2], pb[1::2], "-", lw=1.0, color=col)
+        ax.plot(pa[-1], pb[-1], "o", color=col, mec="k")
+    ax.plot(0, 0, "r*", ms=10)
+    return cs
+
+
+def plot_fig1_contour(data: Figure1Data, ax=None):
+    """Panel (a): loss contours on the (v_1, v_N) plane and the projected GD trajectories, with
+    an inset zoom when an escaping trajectory is too small to see at the full scale."""
     fig, ax = _new_ax(ax)
     res = data.result
     fac, v1, vN = res.start, res.v1, data.vN
@@ -184,19 +202,25 @@ def plot_fig1_contour(data: Figure1Data, ax=None):
         paths.append((it @ v1f, it @ vNf))
     span_a = max(0.2, 1.2 * max(np.abs(p[0]).max() for p in paths))
     span_b = max(0.2, 1.2 * max(np.abs(p[1]).max() for p in paths))
-    a = np.linspace(-span_a, span_a, 241)
-    b = np.linspace(-span_b, span_b, 241)
-    Z = loss_on_plane(fac, v1, vN, a, b, res.scale)
-    top = np.ceil(np.log10(Z.max()))
-    levels = np.logspace(top - 8, top, 17)
-    cs = ax.contourf(a, b, np.maximum(Z, levels[0]), levels=levels, norm=LogNorm(), cmap="Greys_r")
+    cs = _plane_panel(ax, res, data.vN, paths, span_a, span_b)
     fig.colorbar(cs, ax=ax, label="loss on the (v₁, v_N) plane")
-    for (pa, pb), run, col in zip(paths, res.runs, _colors(len(res.runs))):
-        # even and odd iterates as two lines: GD oscillates with period 2 across the valley
-        ax.plot(pa[::2], pb[::2], "-", lw=1.0, color=col, label=_label(res, run))
-        ax.plot(pa[1::2], pb[1::2], "-", lw=1.0, color=col)
-        ax.plot(pa[-1], pb[-1], "o", color=col, mec="k")
-    ax.plot(0, 0, "r*", ms=10, label=f"start minimizer, λ_max = {res.lambda_max:.4g}")
+    # inset: the smallest escaping trajectory, invisible at the full scale
+    extents = [
+        max(np.abs(pa).max(), np.abs(pb).max())
+        for (pa, pb), run in zip(paths, res.runs)
+        if run.escaped
+    ]
+    if extents and min(extents) < 0.1 * min(span_a, span_b):
+        span = 1.3 * min(extents)
+        inset = ax.inset_axes([0.62, 0.62, 0.36, 0.36])
+        _plane_panel(inset, res, data.vN, paths, span, span)
+        inset.set_xlim(-span, span)
+        inset.set_ylim(-span, span)
+        inset.tick_params(labelsize=5)
+        inset.set_title(f"zoom ±{span:.1e}", fontsize=6)
+    for (_, _), run, col in zip(paths, res.runs, _colors(len(res.runs))):
+        ax.plot([], [], "-", color=col, label=_label(res, run))
+    ax.plot([], [], "r*", ms=10, label=f"start minimizer, λ_max = {res.lambda_max:.4g}")
     ax.set_xlabel("⟨w − w*, v₁⟩")
     ax.set_ylabel("⟨w − w*, v_N⟩")
     ax.set_title(f"(a) {fac.depth}-layer scalar factorization, m = {fac.target[0, 0]:.4f}")
