@@ -113,7 +113,7 @@ class PaperStudy:
         F = self.sim_cumulative[-1] / n
         se = math.sqrt(F * (1 - F) / n)
         T = self.bin_edges[-1]
-        rows[0] = rows[0][:-1] + f" F({T:g} s) (simulation {F:.4f} ± {se:.4f}) |"
+        rows[0] += f" F({T:g} s) (simulation {F:.4f} ± {se:.4f}) |"
         rows[1] += "---|"
         for m, c in self.model_counts.items():
             Fm = c.sum() / n
