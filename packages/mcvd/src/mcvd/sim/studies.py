@@ -24,11 +24,14 @@ import numpy as np
 from ..curves import bin_counts, cumulative_counts, nrmse, sir_from_counts
 from ..freespace import free_F
 from .fixedstep import simulate
+from .result import atomic_write
 
 __all__ = [
     "DtStudy",
     "PaperStudy",
     "SirStudy",
+    "demo_markdown",
+    "demo_section",
     "dt_study",
     "paper_scenario",
     "paper_topology_study",
@@ -536,7 +539,47 @@ DEMO_COUNTS = {"paper": 10_000, "dt": 2_000, "sir": 5_000}
 DEMO_DTS = (1e-3, 3e-4, 1e-4, 3e-5)
 
 
-def demo_markdown(out, seed: int = 0, counts: dict | None = None) -> str:
+def _save(fig, path) -> None:
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+
+
+def demo_section(out, seed):
+    """Demo section (``mcvd.demo.SECTIONS`` entry): :func:`demo_markdown` plus a summary row.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    seed : numpy.random.SeedSequence or int
+        Seed of the section.
+
+    Returns
+    -------
+    mcvd.demo.Section
+
+    Examples
+    --------
+    >>> demo_section("out", 0)  # doctest: +SKIP
+    """
+    from ..demo import Section
+
+    if isinstance(seed, np.random.SeedSequence):
+        seed = int(seed.generate_state(1)[0])
+    md, paper = demo_markdown(out, seed, return_paper=True)
+    n = paper.n_molecules
+    F = paper.sim_cumulative[-1] / n
+    se = math.sqrt(F * (1 - F) / n)
+    ref = paper.model_counts.get("exact")
+    ref_txt = "n/a" if ref is None else f"{ref.sum() / n:.4f} (exact)"
+    note = "" if ref is None else f"{(F - ref.sum() / n) / se:+.1f} SE"
+    row = (
+        f"| paper topology, fixed-step simulation (N = {n}, Δt = 1e-4 s, bridge) | F(2 s) "
+        f"| {F:.4f} ± {se:.4f} | {ref_txt} | {note} |"
+    )
+    return Section(md, [row])
+
+
+def demo_markdown(out, seed: int = 0, counts: dict | None = None, *, return_paper=False):
     """Run the three studies with small molecule counts, write figures to ``out``, return markdown.
 
     Parameters
@@ -548,9 +591,12 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None) -> str:
     counts : dict, optional
         Molecule counts ``{"paper", "dt", "sir"}`` (default :data:`DEMO_COUNTS`).
 
+    return_paper : bool
+        Also return the :class:`PaperStudy`.
+
     Returns
     -------
-    str
+    str or (str, PaperStudy)
         Markdown section.
 
     Examples
@@ -572,15 +618,15 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None) -> str:
     plot_hitting_rate(paper, ax=axes[0])
     plot_cumulative(paper, ax=axes[1])
     fig.tight_layout()
-    fig.savefig(out / "sim_paper_topology.png", dpi=110)
+    _save(fig, out / "sim_paper_topology.png")
     dts = dt_study(n["dt"], dts=DEMO_DTS, **kw)
     fig = plot_dt_study(dts)
-    fig.savefig(out / "sim_dt_study.png", dpi=110)
+    _save(fig, out / "sim_dt_study.png")
     sir = plate_sir_study(n["sir"], **kw)
     fig = plot_sir(sir)
-    fig.savefig(out / "sim_plate_sir.png", dpi=110)
+    _save(fig, out / "sim_plate_sir.png")
     plt.close("all")
-    return "\n".join(
+    md = "\n".join(
         [
             "### Fixed-step particle simulation (issue 5)",
             "",
@@ -617,3 +663,4 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None) -> str:
             "",
         ]
     )
+    return (md, paper) if return_paper else md
