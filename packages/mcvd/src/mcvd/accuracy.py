@@ -28,6 +28,7 @@ absolute errors of the total ``F`` (model minus reference).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -525,12 +526,14 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
 
     out = Path(out)
     amap = accuracy_map() if amap is None else amap
-    fig = plot_accuracy_overview(amap)
-    fig.savefig(out / "accuracy_map.png", dpi=80)
-    plt.close(fig)
-    fig = plot_error_vs_gap(amap)
-    fig.savefig(out / "accuracy_vs_gap.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    for name, fig, dpi in [
+        ("accuracy_map.png", plot_accuracy_overview(amap), 80),
+        ("accuracy_vs_gap.png", plot_error_vs_gap(amap), 110),
+    ]:
+        tmp = out / f".{name}.tmp.png"  # atomic: write aside, then rename
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, out / name)
+        plt.close(fig)
     unc = float(np.nanmax(amap.uncertainty))
     lines = [
         "### Accuracy map of the closed forms (reference: "
