@@ -47,6 +47,7 @@ available but off by default; it biases F(t) low and a warning says so.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -79,6 +80,10 @@ BRIDGE_CUTOFF = 40.0
 KEEP_TIMES_MAX = 10_000_000
 #: maximum number of time bins of the default bin grid
 MAX_BINS = 20_000
+
+#: serialises kernel calls within one process (each call already uses every numba thread; the
+#: workqueue threading layer must not be entered concurrently, e.g. by a multi-threaded dask worker)
+_KERNEL_LOCK = threading.Lock()
 
 # ----------------------------------------------------------------------------- random numbers
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -527,34 +532,35 @@ def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
     out_rx = np.empty(task.count, dtype=np.int64)
     out_t = np.empty(task.count, dtype=np.float64)
     out_pos = np.empty((task.count if positions else 0, 3), dtype=np.float64)
-    _run_molecules(
-        np.int64(task.start),
-        np.int64(task.count),
-        np.uint64(k0),
-        np.uint64(k1),
-        _arr(p.tx_pos, 3),
-        tx_rel,
-        tx_end,
-        n_steps,
-        math.sqrt(2.0 * p.D * p.dt),
-        float(p.D),
-        float(p.dt),
-        _arr(p.rx_center, 3),
-        _arr(p.rx_radius),
-        _arr(p.plane_point, 3),
-        _arr(p.plane_normal, 3),
-        _arr(p.box_min, 3),
-        _arr(p.box_max, 3),
-        p.absorption == "bridge",
-        p.reflection == "elastic",
-        float(p.destruction_radius) ** 2,
-        _ZX,
-        _ZR,
-        _ZTAIL,
-        out_rx,
-        out_t,
-        out_pos,
-    )
+    with _KERNEL_LOCK:
+        _run_molecules(
+            np.int64(task.start),
+            np.int64(task.count),
+            np.uint64(k0),
+            np.uint64(k1),
+            _arr(p.tx_pos, 3),
+            tx_rel,
+            tx_end,
+            n_steps,
+            math.sqrt(2.0 * p.D * p.dt),
+            float(p.D),
+            float(p.dt),
+            _arr(p.rx_center, 3),
+            _arr(p.rx_radius),
+            _arr(p.plane_point, 3),
+            _arr(p.plane_normal, 3),
+            _arr(p.box_min, 3),
+            _arr(p.box_max, 3),
+            p.absorption == "bridge",
+            p.reflection == "elastic",
+            float(p.destruction_radius) ** 2,
+            _ZX,
+            _ZR,
+            _ZTAIL,
+            out_rx,
+            out_t,
+            out_pos,
+        )
     return out_rx, out_t, out_pos
 
 
