@@ -194,9 +194,17 @@ def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
 
 
 #: The demo sections, in report order. Each is ``f(out: Path, seed: SeedSequence) -> Section``.
+def section_fixed_step(out: Path, seed: np.random.SeedSequence) -> Section:
+    """Fixed-step particle simulation studies (``mcvd.sim.studies``; small molecule counts)."""
+    from .sim.studies import demo_section
+
+    return demo_section(out, seed)
+
+
 SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_analytic,
     section_accuracy,
+    section_fixed_step,
 ]
 
 
