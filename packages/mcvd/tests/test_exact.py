@@ -332,3 +332,25 @@ def test_accuracy_map_geometries_converged(gap):
         tight = exact_response(geo["tx"], geo["centres"], geo["radii"], D, t, tol=1e-10)
         assert np.max(np.abs(loose.F - tight.F)) < 1e-9
         assert np.max(np.abs(loose.f - tight.f)) < 1e-6
+
+
+def test_cli_response_model_exact(tmp_path, capsys):
+    import json
+
+    from mcvd.cli import main
+
+    scenario = {
+        "D": D,
+        "transmitter": {"position": PAPER["tx"], "molecules": 1000},
+        "receivers": [{"center": PAPER["centres"][0], "radius": A}],
+        "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}],
+        "obstacles": [],
+        "time": {"end": 2.0, "dt": 1e-3},
+    }
+    path = tmp_path / "paper.json"
+    path.write_text(json.dumps(scenario))
+    assert main(["response", str(path), "--model", "exact", "--times", "0.5,2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    direct = exact_response(**PAPER, D=D, times=[0.5, 2.0])
+    np.testing.assert_allclose(out["F"], direct.F, atol=1e-15)
+    assert out["info"]["error_estimate"] <= 1e-9

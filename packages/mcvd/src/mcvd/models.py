@@ -155,14 +155,20 @@ class ResponseResult:
     info: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary (keys ``times``, ``F``, ``F_per_receiver``, ``model``)."""
-        return {
+        """JSON-ready dictionary (keys ``times``, ``F``, ``F_per_receiver``, ``model``; ``info``
+        when the model reported any, e.g. the error estimate of ``exact``)."""
+        out = {
             "model": self.model,
             "times": self.times.tolist(),
             "F": self.F.tolist(),
             "F_per_receiver": self.F_per_receiver.tolist(),
             "molecules": self.molecules,
         }
+        if self.info:
+            out["info"] = {
+                k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in self.info.items()
+            }
+        return out
 
 
 def _response_times(times) -> np.ndarray:
