@@ -292,6 +292,9 @@ def test_model_registry_and_geometry_entry_point():
     )
     with pytest.raises(ValueError, match="at most one plane"):
         response(corner, [1.0], model="exact")
+    touching = Geometry.simple(D, (0, 0, 10), [((A, 0, 0), A)], [((0, 0, 0), (1, 0, 0))])
+    with pytest.raises(ValueError, match="touches"):
+        response(touching, [1.0], model="exact")
 
 
 @pytest.mark.parametrize(

@@ -885,6 +885,15 @@ def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
             "receivers: model 'exact' covers at most two absorbing spheres (one receiver next "
             f"to a plane, or two receivers in free space); got {len(ab.spheres)} with images"
         )
+    if geometry.planes and len(ab.spheres) == 2:
+        c0, c1 = (np.asarray(sph.center, float) for sph in ab.spheres)
+        gap = 0.5 * (np.linalg.norm(c1 - c0) - 2 * ab.spheres[0].radius)
+        if gap <= 0:
+            raise ValueError(
+                "receivers: model 'exact' needs a gap between the receiver and the plane (the "
+                "receiver touches it, so it touches its mirror image: the two-sphere multipole "
+                "expansion does not converge at contact)"
+            )
     res = exact_response(
         geometry.transmitter.position,
         [s.center for s in ab.spheres],
