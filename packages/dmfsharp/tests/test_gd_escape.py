@@ -234,6 +234,14 @@ def test_escape_claims_fast():
 
 
 @pytest.mark.slow
+def test_escape_claims_random_starts_slow():
+    """Generic (random-direction) starts: escape above, stay below, no convergence beyond."""
+    rep = check_escape_claims(100, direction="random", steps=3000, seed=2)
+    assert rep.all_hold, rep.to_markdown()
+    assert rep.counts["above"]["stayed"] == 0
+
+
+@pytest.mark.slow
 def test_escape_claims_slow():
     """Heavier: 400 minimizers, widths up to 6, depths 2-8, three deltas, longer runs."""
     rep = check_escape_claims(
