@@ -27,6 +27,7 @@ __all__ = [
     "run_demo",
     "section_accuracy",
     "section_analytic",
+    "section_event_map",
 ]
 
 SEED = 2401_07282  # arXiv 2401.07282
@@ -201,10 +202,18 @@ def section_fixed_step(out: Path, seed: np.random.SeedSequence) -> Section:
     return demo_section(out, seed)
 
 
+def section_event_map(out: Path, seed: np.random.SeedSequence) -> Section:
+    """Simulator-based accuracy map on a reduced grid (event-driven helper, issue 6; ~15 s)."""
+    from .sim.crosscheck import demo_section
+
+    return demo_section(out, seed)
+
+
 SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_analytic,
     section_accuracy,
     section_fixed_step,
+    section_event_map,
 ]
 
 
