@@ -255,3 +255,22 @@ def test_spec_counterexample_exact_value():
     spec = dmf.hessian_spectrum(fac, 1.0)
     np.testing.assert_allclose(spec.eigenvalues, [402, 216, 204, 18], rtol=1e-13)
     assert spec.trace == pytest.approx(840.0, rel=1e-14) and spec.rank == 4
+
+
+@pytest.mark.torch
+def test_lanczos_k_on_a_mid_size_minimizer_matches_torch_autodiff():
+    # d_L d_0 = 440 > DENSE_K_MAX: the auto method is Lanczos on K; reference: a dense
+    # torch.func.hessian of the loss (576 parameters), no K involved.
+    pytest.importorskip("torch", reason="torch extra not installed: autodiff check skipped")
+    fac = dmf.gaussian_minimizer((22, 12, 3, 12, 20), rng=21)
+    H = torch_hessian(fac, 0.5)
+    w = np.linalg.eigvalsh(H)
+    res = dmf.sharpness(fac)
+    assert res.method == "lanczos-K" and res.converged
+    assert res.lambda_max == pytest.approx(w[-1], rel=1e-10)
+    v = res.flat_eigenvector()
+    assert np.linalg.norm(H @ v - res.lambda_max * v) <= 1e-6 * w[-1]
+    spec = dmf.hessian_spectrum(fac)
+    full = np.zeros(fac.n_params)
+    full[: spec.rank] = spec.eigenvalues
+    np.testing.assert_allclose(full, w[::-1], rtol=0, atol=1e-10 * w[-1])
