@@ -88,6 +88,7 @@ gives the static capture.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -262,6 +263,17 @@ def _basis_at(kappa, fr: _Frame, j, rho, z, order):
     return _radial(kappa, r, fr.a[j], order) * _leg.legvander(cos_t, order)[None]
 
 
+@functools.lru_cache(maxsize=64)
+def _galerkin_rule(order):
+    """Gauss–Legendre nodes (2(L+1)) and the projector onto P_0..P_L, shape (L+1, K)."""
+    nb = order + 1
+    mu, wq = _leg.leggauss(2 * nb)
+    proj = (np.arange(nb)[:, None] + 0.5) * wq[None, :] * _leg.legvander(mu, order).T
+    mu.setflags(write=False)
+    proj.setflags(write=False)
+    return mu, proj
+
+
 def _solve_order(kappa, fr: _Frame, order, monopoles=False):
     """Per-sphere values w_i(x_T, s) (shape (S, n)) with truncation order ``order``.
 
@@ -276,8 +288,7 @@ def _solve_order(kappa, fr: _Frame, order, monopoles=False):
     at_tx = np.stack([_basis_at(kappa, fr, j, tx_rho, tx_z, order)[:, 0] for j in range(n)], 1)
     if n == 1:  # c = e_0: w = q_0(r_T)
         return np.broadcast_to(fr.a, (kappa.shape[0], 1)) if monopoles else at_tx[:, :, 0]
-    mu, wq = _leg.leggauss(2 * nb)
-    proj = (np.arange(nb)[:, None] + 0.5) * wq[None, :] * _leg.legvander(mu, order).T  # (L+1, K)
+    mu, proj = _galerkin_rule(order)
     S = kappa.shape[0]
     mat = np.zeros((S, n * nb, n * nb), dtype=complex)
     for i in range(n):
@@ -287,7 +298,10 @@ def _solve_order(kappa, fr: _Frame, order, monopoles=False):
         for j in range(n):
             if j != i:
                 cross = _basis_at(kappa, fr, j, rho, z, order)  # (S, K, L+1)
-                mat[:, i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] = proj @ cross
+                # real projector times complex basis as one real matmul on the float view
+                # (numpy's mixed real @ complex broadcast matmul is far slower)
+                block = (proj @ np.ascontiguousarray(cross).view(np.float64)).view(complex)
+                mat[:, i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] = block
     rhs = np.zeros((n * nb, n), dtype=complex)
     for i in range(n):
         rhs[i * nb, i] = 1.0
