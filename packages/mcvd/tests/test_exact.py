@@ -357,3 +357,32 @@ def test_cli_response_model_exact(tmp_path, capsys):
     direct = exact_response(**PAPER, D=D, times=[0.5, 2.0])
     np.testing.assert_allclose(out["F"], direct.F, atol=1e-15)
     assert out["info"]["error_estimate"] <= 1e-9
+
+
+def test_two_unequal_receivers_capture_equals_kelvin_series():
+    from mcvd.geometry import Geometry
+    from mcvd.models import capture
+
+    recs = [((0.0, 0.0, 9.0), 5.0), ((0.0, 0.0, -7.5), 3.0)]  # gaps 4 and 4.5 µm to the TX
+    g = Geometry.simple(D, (1.0, 2.0, 0.0), recs)
+    kelvin = capture(g, tol=1e-13).F_inf_per_receiver
+    F, _ = exact_channel(g, [np.inf])
+    np.testing.assert_allclose(F[:, 0], kelvin, rtol=0, atol=1e-9)
+
+
+def test_two_unequal_receivers_split_agrees_with_event_simulation():
+    simulate = pytest.importorskip("mcvd.sim.event", reason="event simulator").simulate
+    pytest.importorskip("numba", reason="the simulators need numba")
+    recs = [{"center": [0.0, 0.0, 9.0], "radius": 5.0}, {"center": [0.0, 0.0, -7.5], "radius": 3.0}]
+    scenario = {
+        "D": D,
+        "transmitter": {"position": [1.0, 2.0, 0.0], "molecules": 400_000},
+        "receivers": recs,
+        "planes": [],
+        "obstacles": [],
+        "time": {"end": 1.0, "dt": 1e-3},
+    }
+    times = np.array([0.02, 0.1, 0.4, 1.0])
+    sim = simulate(scenario, seed=20261122, executor="inline").response(times)
+    res = exact_response([1.0, 2.0, 0.0], [r["center"] for r in recs], [5.0, 3.0], D, times)
+    assert np.all(np.abs(sim.F_per_receiver - res.F_per_sphere) < 4 * sim.F_se_per_receiver)
