@@ -362,6 +362,15 @@ def accuracy_map(
 # ---------------------------------------------------------------------------- figures
 
 
+def _figure_axes(ax, figsize):
+    """``(figure, axes)``: a new figure of ``figsize`` when ``ax`` is None, else ax's figure."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
 def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None, vmin=1e-6):
     """Heat map of ``|F_model - F_reference|`` over gap (x) and time (y) for one placement.
 
@@ -389,17 +398,13 @@ def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None,
     ...                     times=[0.5, 2.0])
     >>> fig = plot_accuracy_map(amap, "kamber2024", "on-plane")
     """
-    import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
     if model not in amap.models:
         raise ValueError(f"model must be one of {amap.models}, got {model!r}")
     if placement not in amap.placements:
         raise ValueError(f"placement must be one of {amap.placements}, got {placement!r}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_axes(ax, (4.5, 3.2))
     m, p = amap.models.index(model), amap.placements.index(placement)
     err = np.maximum(np.abs(amap.error[m, p]).T, vmin)  # (T, G)
     labels = [("∞" if math.isinf(x) else f"{x:g}") for x in amap.times]
@@ -468,12 +473,8 @@ def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
     >>> amap = accuracy_map(["kamber2024"], gaps=[1.0, 5.0], placements=["far"], times=[1.0])
     >>> fig = plot_error_vs_gap(amap)
     """
-    import matplotlib.pyplot as plt
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.0, 3.5))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_axes(ax, (5.0, 3.5))
     sel = np.ones(amap.times.size, bool) if include_capture else np.isfinite(amap.times)
     worst = np.max(np.abs(amap.error[..., sel]), axis=(1, 3))  # (M, G)
     for m, model in enumerate(amap.models):
