@@ -276,3 +276,12 @@ def test_lanczos_k_on_a_mid_size_minimizer_matches_torch_autodiff():
     v = res.flat_eigenvector()
     assert np.linalg.norm(H @ v - res.lambda_max * v) <= 1e-6 * w[-1]
     assert dmf.hessian_trace(fac) == pytest.approx(np.trace(H), rel=1e-12)
+
+
+def test_non_convergence_is_reported_not_hidden():
+    fac = dmf.gaussian_minimizer((25, 6, 6, 20), rng=2)
+    res = dmf.sharpness(fac, method="lanczos-K", tol=1e-15, maxiter=1)
+    assert not res.converged and "DID NOT CONVERGE" in res.note
+    exact = dmf.sharpness(fac, method="dense-K").lambda_max
+    assert res.lambda_max <= exact * (1 + 1e-12)  # a Rayleigh quotient: never above lambda_max
+    assert res.eigen_residual > 0

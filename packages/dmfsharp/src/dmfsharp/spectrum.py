@@ -222,6 +222,12 @@ class KOperator(LinearOperator):
         Z = (Y @ self.grams.H_rows).reshape(b, dl, d0)
         return Z[0] if single else Z
 
+    def dense(self) -> np.ndarray:
+        """The dense symmetric ``(d_L d_0, d_L d_0)`` matrix ``sum_k kron(G_k, H_k)``."""
+        n = self.shape[0]
+        K = np.einsum("kab,kcd->acbd", self.grams.G, self.grams.H, optimize=True).reshape(n, n)
+        return 0.5 * (K + K.T)
+
     def _matvec(self, x):
         return self.apply(np.reshape(x, (self.dl, self.d0))).ravel()
 
@@ -289,9 +295,7 @@ def k_matrix(fac: Factorization, max_dim: int = 4096) -> np.ndarray:
         raise ValueError(
             f"fac: d_L * d_0 = {n} exceeds max_dim = {max_dim} for a dense K; use k_operator()"
         )
-    g = _grams(fac)
-    K = np.einsum("kab,kcd->acbd", g.G, g.H, optimize=True).reshape(n, n)
-    return 0.5 * (K + K.T)
+    return KOperator(fac).dense()
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -476,7 +480,7 @@ def _finish_k(fac, c, K: KOperator, X: np.ndarray):
 
 def _sharpness_dense_k(fac, c, **_):
     K = k_operator(fac)
-    Kd = k_matrix(fac, max_dim=max(DENSE_K_MAX, fac.dims[-1] * fac.dims[0]))
+    Kd = K.dense()
     n = Kd.shape[0]
     _, v = scipy.linalg.eigh(Kd, subset_by_index=[n - 1, n - 1])
     lam, vec, eres = _finish_k(fac, c, K, v[:, 0].reshape(K.dl, K.d0))
@@ -681,7 +685,7 @@ def top_eigenpairs(
         raise ValueError(f"k: must be an integer in [1, d_L d_0] = [1, {n}], got {k!r}")
     K = k_operator(fac)
     if n <= DENSE_K_MAX or k >= n - 1:
-        mu, V = scipy.linalg.eigh(k_matrix(fac, max_dim=max(n, DENSE_K_MAX)))
+        mu, V = scipy.linalg.eigh(K.dense())
         mu, V = mu[::-1][:k], V[:, ::-1][:, :k]
         method = "dense-K"
     else:
