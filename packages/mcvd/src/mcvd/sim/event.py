@@ -55,13 +55,13 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numba
 import numpy as np
 
 from .. import __version__
 from ..geometry import Geometry, slab_width
+from ..scenario import as_scenario
 from .exit_time import tau_from_uniform
 from .result import SimulationResult
 from .runner import ChunkTask, run_chunks
@@ -554,18 +554,6 @@ def _run_metadata(params: EventParams) -> dict:
     }
 
 
-def _as_scenario(scenario):
-    from ..scenario import Scenario, load_scenario, scenario_from_dict
-
-    if isinstance(scenario, (str, Path)):
-        return load_scenario(scenario)
-    if isinstance(scenario, dict):
-        return scenario_from_dict(scenario)
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a Scenario, dict or path, got {type(scenario).__name__}")
-    return scenario
-
-
 def simulate(
     scenario,
     *,
@@ -628,7 +616,7 @@ def simulate(
     """
     from .fixedstep import KEEP_TIMES_MAX, _split_counts, default_bin_edges
 
-    sc = _as_scenario(scenario)
+    sc = as_scenario(scenario)
     geom = sc.geometry()
     counts = np.array([t.molecules for t in geom.transmitters], dtype=np.int64)
     if n_molecules is not None:
