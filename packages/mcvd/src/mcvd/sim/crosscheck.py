@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .event import REFERENCE_SE
-
 if TYPE_CHECKING:
     from ..accuracy import AccuracyMap
 
@@ -132,7 +130,7 @@ def cross_check(
     gaps: Sequence[float] | None = None,
     placements: Sequence[str] | None = None,
     times: Sequence[float] | None = None,
-    se: float = REFERENCE_SE,
+    se: float | None = None,
     seed: int = 0,
     executor: str | None = "inline",
     workers: int | None = None,
@@ -146,8 +144,9 @@ def cross_check(
     gaps, placements, times : optional
         The grid (defaults: those of :func:`mcvd.accuracy.accuracy_map`; ``inf`` allowed in
         ``times``).
-    se : float
-        Standard error of the simulated reference per cell (default 5e-4).
+    se : float, optional
+        Standard error of the simulated reference per cell (default
+        :data:`mcvd.sim.event.REFERENCE_SE` = 5e-4).
     seed : int
         Base seed of the simulations.
     executor, workers
@@ -165,6 +164,9 @@ def cross_check(
     True
     """
     from .. import accuracy as acc
+    from .event import REFERENCE_SE
+
+    se = REFERENCE_SE if se is None else se
 
     grid = dict(
         gaps=acc.DEFAULT_GAPS if gaps is None else gaps,
@@ -286,7 +288,7 @@ def add_crosscheck_parser(sub) -> None:
         help="accuracy map of the closed forms against the event-driven simulator, vs exact",
     )
     p.add_argument("--out", default="out/mcvd-crosscheck", help="directory for figures + report")
-    p.add_argument("--se", type=float, default=REFERENCE_SE, help="SE per cell (default 5e-4)")
+    p.add_argument("--se", type=float, default=None, help="SE per cell (default 5e-4)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gaps", default=None, help="comma-separated gaps (µm; default full grid)")
     p.add_argument("--times", default=None, help="comma-separated times (s; 'inf' allowed)")

@@ -46,7 +46,6 @@ import math
 
 import numba
 import numpy as np
-from scipy.optimize import brentq
 
 __all__ = [
     "N_TERMS",
@@ -219,6 +218,8 @@ def _invert_log_cdf(z: np.ndarray) -> np.ndarray:
 
 def _tau_of_F(F: float) -> float:
     """Reference inverse of ``cdf`` by Brent's method on ``log tau`` (independent of the table)."""
+    from scipy.optimize import brentq
+
     z = math.log(F)
 
     def g(y):
