@@ -285,3 +285,30 @@ def test_non_convergence_is_reported_not_hidden():
     exact = dmf.sharpness(fac, method="dense-K").lambda_max
     assert res.lambda_max <= exact * (1 + 1e-12)  # a Rayleigh quotient: never above lambda_max
     assert res.eigen_residual > 0
+
+
+@pytest.mark.parametrize("dims", [(33, 8, 2, 8, 34), (40, 1, 36), (32, 40, 40, 32)])
+def test_kronecker_subspace_start_then_lanczos_matches_hvp_lanczos(dims):
+    # min(d_L, d_0) >= 32: Lanczos on K starts from the Kronecker-subspace Ritz vector.
+    # Reference: Lanczos on the analytic Hessian-vector product (no K), random start.
+    from dmfsharp.spectrum import (
+        KRON_START_MIN_WIDTH,
+        _kronecker_subspace_start,
+        _rank_one_start,
+    )
+
+    fac = dmf.gaussian_minimizer(dims, rng=5)
+    assert min(dims[0], dims[-1]) >= KRON_START_MIN_WIDTH
+    res = dmf.sharpness(fac)
+    assert res.method == "lanczos-K" and res.converged
+    ref = dmf.sharpness(fac, method="lanczos-hvp", tol=1e-13, rng=1)
+    assert res.lambda_max == pytest.approx(ref.lambda_max, rel=1e-10)
+    u = res.flat_eigenvector()
+    Hu = fac.join(dmf.hvp(fac, u))
+    assert np.linalg.norm(Hu - res.lambda_max * u) <= 1e-6 * res.lambda_max
+    # the start vector is a unit Ritz vector: Rayleigh quotient <= lambda_max(K), and close
+    K = dmf.k_operator(fac)
+    X = _kronecker_subspace_start(K, _rank_one_start(fac, K, 0), 0)
+    assert np.linalg.norm(X) == pytest.approx(1.0, abs=1e-12)
+    rq = 2 * 0.5 * float(np.sum(X * K.apply(X)))
+    assert res.lambda_max * (1 - 1e-3) <= rq <= res.lambda_max * (1 + 1e-12)

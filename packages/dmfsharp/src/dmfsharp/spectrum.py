@@ -48,6 +48,9 @@ DENSE_K_MAX = 400
 #: ``sharpness(method="auto")`` uses a dense Hessian ``eigh`` off a minimizer up to this many
 #: parameters.
 DENSE_HESSIAN_MAX = 400
+#: Lanczos on K starts from a Kronecker-subspace Rayleigh-Ritz vector when
+#: ``min(d_L, d_0)`` is at least this (below, the rank-one start is used directly).
+KRON_START_MIN_WIDTH = 32
 METHODS = (
     "auto",
     "scalar-closed-form",
@@ -83,7 +86,9 @@ class SharpnessResult:
     n_matvecs : int
         Operator products used (K products for ``*-K`` methods, Hessian-vector products for
         ``lanczos-hvp``; 0 for closed forms and dense builds of K, ``n_params`` for the dense
-        Hessian, which is built from that many HVPs).
+        Hessian, which is built from that many HVPs). For ``lanczos-K`` the thin products of
+        the Kronecker-subspace start vector (``G_k U`` with ``U`` of at most 96 columns) are
+        not counted; wall time includes them.
     converged : bool
         Whether the eigensolver met its tolerance (always True for dense and closed forms).
     eigen_residual : float
@@ -192,6 +197,17 @@ def _grams(fac: Factorization) -> _Grams:
     return _Grams(G, H, G.reshape(L * dl, dl), H.reshape(L * d0, d0))
 
 
+def _kron_apply(G_cols: np.ndarray, H_rows: np.ndarray, L: int, Xs: np.ndarray) -> np.ndarray:
+    """``sum_k G_k X_j H_k`` for a stack ``Xs`` of shape ``(b, a, c)``, with ``G_cols`` the
+    ``(L * a, a)`` stack of the ``G_k`` and ``H_rows`` the ``(L * c, c)`` stack of the ``H_k``."""
+    b, a, c = Xs.shape
+    # Y[k, :, j*c:(j+1)*c] = G_k X_j, computed as one GEMM over all k and j.
+    Y = G_cols @ np.moveaxis(Xs, 0, 1).reshape(a, b * c)
+    # Sum_k Y_k H_k for every j: rearrange to (b * a, L * c) and multiply by H stacked.
+    Y = Y.reshape(L, a, b, c).transpose(2, 1, 0, 3).reshape(b * a, L * c)
+    return (Y @ H_rows).reshape(b, a, c)
+
+
 class KOperator(LinearOperator):
     """The operator ``X -> sum_k (A_k A_k^T) X (B_k^T B_k)`` on C-order flattened ``d_L x d_0``
     matrices, as a symmetric PSD ``scipy.sparse.linalg.LinearOperator``.
@@ -213,13 +229,8 @@ class KOperator(LinearOperator):
         X = np.asarray(X, dtype=np.float64)
         single = X.ndim == 2
         Xs = X[None] if single else X
-        b, L, dl, d0 = Xs.shape[0], self.depth, self.dl, self.d0
-        self.n_matvecs += b
-        # Y[k, :, j*d0:(j+1)*d0] = G_k X_j, computed as one GEMM over all k and j.
-        Y = self.grams.G_cols @ np.moveaxis(Xs, 0, 1).reshape(dl, b * d0)
-        # Sum_k Y_k H_k for every j: rearrange to (b * d_L, L * d_0) and multiply by H stacked.
-        Y = Y.reshape(L, dl, b, d0).transpose(2, 1, 0, 3).reshape(b * dl, L * d0)
-        Z = (Y @ self.grams.H_rows).reshape(b, dl, d0)
+        self.n_matvecs += Xs.shape[0]
+        Z = _kron_apply(self.grams.G_cols, self.grams.H_rows, self.depth, Xs)
         return Z[0] if single else Z
 
     def dense(self) -> np.ndarray:
@@ -349,6 +360,93 @@ def _rank_one_start(fac: Factorization, K: KOperator, rng, sweeps: int = 30) -> 
         if done:
             break
     return np.outer(y, x)
+
+
+def _orth_new(basis: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Orthonormal directions of ``cand`` orthogonal to the orthonormal ``basis`` (rank-revealing:
+    numerically dependent directions are dropped)."""
+    for _ in range(2):
+        cand = cand - basis @ (basis.T @ cand)
+    if not cand.size:
+        return cand
+    u, s, _ = np.linalg.svd(cand, full_matrices=False)
+    keep = s > 1e-10 * max(s[0], 1e-300) if s.size else s.astype(bool)
+    new = u[:, keep]
+    new = new - basis @ (basis.T @ new)
+    return np.linalg.qr(new)[0] if new.size else new
+
+
+def _projected_top(Gp: np.ndarray, Hp: np.ndarray, Y0: np.ndarray | None):
+    """Top eigenpair of ``sum_k Gp_k (x) Hp_k`` (small; dense or warm-started Lanczos)."""
+    L, p, _ = Gp.shape
+    q = Hp.shape[1]
+    n = p * q
+    if n <= DENSE_K_MAX:
+        Kp = np.einsum("kab,kcd->acbd", Gp, Hp, optimize=True).reshape(n, n)
+        w, v = scipy.linalg.eigh(0.5 * (Kp + Kp.T), subset_by_index=[n - 1, n - 1])
+        return float(w[0]), v[:, 0].reshape(p, q)
+    G_cols, H_rows = Gp.reshape(L * p, p), Hp.reshape(L * q, q)
+    op = LinearOperator(
+        (n, n),
+        matvec=lambda z: _kron_apply(G_cols, H_rows, L, np.reshape(z, (1, p, q))).ravel(),
+        dtype=np.float64,
+    )
+    v0 = np.zeros((p, q))
+    v0[: Y0.shape[0], : Y0.shape[1]] = Y0
+    w, v = eigsh(op, k=1, which="LA", v0=v0.ravel(), tol=1e-12, ncv=min(n, 20))
+    return float(w[0]), v[:, 0].reshape(p, q)
+
+
+def _kronecker_subspace_start(K: KOperator, X0: np.ndarray, rng, block: int = 16) -> np.ndarray:
+    """Refine a rank-one start ``X0 = y x^T`` by Rayleigh-Ritz on Kronecker subspaces
+    ``span(U) (x) span(V)`` grown from the residual (a Davidson method in factor space).
+
+    The projected operator ``sum_k (U^T G_k U) (x) (V^T H_k V)`` is small, and growing ``U``
+    costs products ``G_k U_new`` with thin matrices only, so this is much cheaper than products
+    with K; it typically brings the start from ~1e-3 to ~1e-8 relative eigenvalue error at
+    width 256 and roughly halves the Lanczos products that follow. It only chooses the start
+    vector: the eigenvalue is certified afterwards by Lanczos on K itself.
+    """
+    G, H = K.grams.G, K.grams.H
+    L, dl, d0 = K.depth, K.dl, K.d0
+    cap = min(96, dl, d0, max(8, min(dl, d0) // 3))
+    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    u, _, vt = np.linalg.svd(X0, full_matrices=False)
+    U, V = u[:, :1], vt[:1].T
+    GU, HV = G @ U, H @ V
+    Y, theta = np.ones((1, 1)), 0.0
+    while True:
+        Gp, Hp = U.T @ GU, V.T @ HV
+        new_theta, Y = _projected_top(
+            0.5 * (Gp + Gp.transpose(0, 2, 1)), 0.5 * (Hp + Hp.transpose(0, 2, 1)), Y
+        )
+        done = abs(new_theta - theta) <= 1e-10 * new_theta
+        theta = new_theta
+        p, q = U.shape[1], V.shape[1]
+        if done or (p >= cap and q >= cap):
+            break
+        # K X = Pc Qc^T with X = U Y V^T; sample the residual's ranges on both sides.
+        Pc = (GU @ Y).transpose(1, 0, 2).reshape(dl, L * q)
+        Qc = HV.transpose(1, 0, 2).reshape(d0, L * q)
+        added = False
+        if p < cap:
+            om = g.standard_normal((d0, block))
+            new = _orth_new(U, Pc @ (Qc.T @ om) - theta * (U @ (Y @ (V.T @ om))))[:, : cap - p]
+            if new.size:
+                U, GU, added = np.hstack([U, new]), np.concatenate([GU, G @ new], axis=2), True
+        if q < cap:
+            om = g.standard_normal((dl, block))
+            new = _orth_new(V, Qc @ (Pc.T @ om) - theta * (V @ (Y.T @ (U[:, :p].T @ om))))
+            new = new[:, : cap - q]
+            if new.size:
+                V, HV, added = np.hstack([V, new]), np.concatenate([HV, H @ new], axis=2), True
+        if not added:
+            break
+        # keep Y aligned with the grown bases (new coordinates start at zero)
+        Yg = np.zeros((U.shape[1], V.shape[1]))
+        Yg[:p, :q] = Y
+        Y = Yg
+    return U @ Y @ V.T
 
 
 def _choose_method(fac: Factorization, minimizer: bool) -> str:
@@ -491,15 +589,21 @@ def _sharpness_lanczos_k(fac, c, *, tol, rng, maxiter):
     K = k_operator(fac)
     n = K.shape[0]
     X0 = _rank_one_start(fac, K, rng)
+    ncv = 10
+    if min(K.dl, K.d0) >= KRON_START_MIN_WIDTH:
+        X0 = _kronecker_subspace_start(K, X0, rng)
+        ncv = 6
     converged = True
     try:
-        _, v = eigsh(K, k=1, which="LA", v0=X0.ravel(), tol=tol, ncv=min(n, 10), maxiter=maxiter)
+        _, v = eigsh(K, k=1, which="LA", v0=X0.ravel(), tol=tol, ncv=min(n, ncv), maxiter=maxiter)
     except ArpackNoConvergence as exc:
         converged = False
         v = exc.eigenvectors if exc.eigenvectors.size else X0.reshape(-1, 1)
     lam, vec, eres = _finish_k(fac, c, K, v[:, 0].reshape(K.dl, K.d0))
     n_mv = K.n_matvecs - 2  # the two products of _finish_k are a check, not part of the solve
     note = "exact reduction to K (minimizer); Lanczos on K"
+    if ncv == 6:
+        note += " from a Kronecker-subspace Ritz start"
     if not converged:
         note += " DID NOT CONVERGE: value is a lower bound"
     return lam, vec, n_mv, converged, eres, note
