@@ -41,9 +41,10 @@ escapes with probability ``1 - R_B/rho`` or jumps to that point — both exact. 
 motion is recurrent in the plane of the slab (``F(inf) = 1`` total), so an infinite horizon is
 rejected there.
 
-Random numbers: each chunk of molecules gets its own :class:`numpy.random.Generator` from a
-:class:`numpy.random.SeedSequence` keyed by the chunk index; the kernel runs the molecules of a
-chunk in order, so results do not depend on the number of threads or on chunk scheduling.
+Random numbers: molecule ``g`` of a run has its own xoroshiro128++ stream, seeded from
+``SeedSequence(seed)`` and ``g`` (the fixed-step simulator's generator, reused), and the kernel is
+parallel over molecules (``numba.prange``): results depend only on the seed, not on the number of
+threads, the chunking or the scheduling.
 
 Finite reflecting obstacles (boxes) are not supported: the largest-ball construction would need
 reflected first-passage laws near a box face; scenarios with obstacles are rejected with a clear
@@ -63,8 +64,9 @@ from .. import __version__
 from ..geometry import Geometry, slab_width
 from ..scenario import as_scenario
 from .exit_time import tau_from_uniform
+from .fixedstep import _KERNEL_LOCK, _seed, _uniform
 from .result import SimulationResult
-from .runner import ChunkTask, run_chunks
+from .runner import ChunkTask, resolve_seed, run_chunks
 
 __all__ = [
     "DEFAULT_BIN_WIDTH",
@@ -311,26 +313,27 @@ def _nearest(x, centers, radii):
 
 
 @numba.njit(cache=True)
-def _unit_vector(rng, out):
-    z = 2.0 * rng.random() - 1.0
-    phi = 2.0 * math.pi * rng.random()
+def _move(x, R, u1, u2):
+    """Move ``x`` by ``R`` in the direction given by two uniforms (uniform on the sphere)."""
+    z = 2.0 * u1 - 1.0
+    phi = 2.0 * math.pi * u2
     s = math.sqrt(max(0.0, 1.0 - z * z))
-    out[0] = s * math.cos(phi)
-    out[1] = s * math.sin(phi)
-    out[2] = z
+    x[0] += R * s * math.cos(phi)
+    x[1] += R * s * math.sin(phi)
+    x[2] += R * z
 
 
 @numba.njit(cache=True)
-def _escape_or_return(rng, x, ec, er):
+def _escape_or_return(x, ec, er, u1, u2, u3):
     """Exact step from far away (|x - ec| >= 2 er): escape (True) or land on the sphere B."""
     dx0 = x[0] - ec[0]
     dx1 = x[1] - ec[1]
     dx2 = x[2] - ec[2]
     rho = math.sqrt(dx0 * dx0 + dx1 * dx1 + dx2 * dx2)
-    if rng.random() >= er / rho:
+    if u1 >= er / rho:
         return True
     # polar angle from the direction of x: density of cos(theta) ∝ (rho² + er² - 2 rho er c)^-3/2
-    inv = 1.0 / (rho + er) + rng.random() * (1.0 / (rho - er) - 1.0 / (rho + er))
+    inv = 1.0 / (rho + er) + u2 * (1.0 / (rho - er) - 1.0 / (rho + er))
     q = 1.0 / (inv * inv)
     c = (rho * rho + er * er - q) / (2.0 * rho * er)
     c = min(1.0, max(-1.0, c))
@@ -349,7 +352,7 @@ def _escape_or_return(rng, x, ec, er):
     g0 = e1 * f2 - e2 * f1
     g1 = e2 * f0 - e0 * f2
     g2 = e0 * f1 - e1 * f0
-    phi = 2.0 * math.pi * rng.random()
+    phi = 2.0 * math.pi * u3
     cp, sp = math.cos(phi), math.sin(phi)
     x[0] = ec[0] + er * (c * e0 + s * (cp * f0 + sp * g0))
     x[1] = ec[1] + er * (c * e1 + s * (cp * f1 + sp * g1))
@@ -357,12 +360,14 @@ def _escape_or_return(rng, x, ec, er):
     return False
 
 
-@numba.njit(cache=True)
-def _walk_chunk(
-    rng,
+@numba.njit(cache=True, parallel=True)
+def _walk_molecules(
+    key0,
+    key1,
+    start,
+    tx_end,
     start_pos,
     start_time,
-    counts,
     centers,
     radii,
     owner,
@@ -376,55 +381,51 @@ def _walk_chunk(
     eps,
     horizon,
     max_jumps,
+    times,
+    who,
+    jumps,
 ):
-    n = 0
-    for i in range(counts.shape[0]):
-        n += counts[i]
-    times = np.full(n, np.inf)
-    who = np.full(n, -1, dtype=np.int64)
-    jumps = 0
-    overrun = 0
-    x = np.empty(3)
-    u = np.empty(3)
+    """Walk molecules ``start ... start + len(times) - 1``; molecule ``g`` uses its own stream."""
     infinite = not (horizon < np.inf)
-    m = 0
-    for src in range(counts.shape[0]):
-        for _ in range(counts[src]):
-            for j in range(3):
-                x[j] = start_pos[src, j]
-            t = start_time[src]
-            k = 0
-            while t < horizon:
-                _fold(x, axes, origins, periods)
-                d, jn = _nearest(x, centers, radii)
-                if d < eps:
-                    times[m] = t
-                    who[m] = owner[jn]
-                    break
-                if infinite:
-                    dx0 = x[0] - ec[0]
-                    dx1 = x[1] - ec[1]
-                    dx2 = x[2] - ec[2]
-                    if dx0 * dx0 + dx1 * dx1 + dx2 * dx2 >= 4.0 * er * er:
-                        if _escape_or_return(rng, x, ec, er):
-                            break
-                        k += 1
-                        continue
-                R = min(d, cap)
-                tau = tau_from_uniform(1.0 - rng.random())
-                t = t + tau * R * R / D
-                if t > horizon:
-                    break
-                _unit_vector(rng, u)
-                for j in range(3):
-                    x[j] += R * u[j]
-                k += 1
-                if k >= max_jumps:
-                    overrun += 1
-                    break
-            jumps += k
-            m += 1
-    return times, who, jumps, overrun
+    for m in numba.prange(times.shape[0]):
+        g = start + m
+        src = np.searchsorted(tx_end, g, side="right")
+        s0, s1 = _seed(key0, key1, g)
+        x = start_pos[src].copy()
+        t = start_time[src]
+        k = 0
+        t_hit = np.inf
+        hit = -1
+        while t < horizon and k < max_jumps:
+            _fold(x, axes, origins, periods)
+            d, jn = _nearest(x, centers, radii)
+            if d < eps:
+                t_hit = t
+                hit = owner[jn]
+                break
+            k += 1
+            if infinite:
+                dx0 = x[0] - ec[0]
+                dx1 = x[1] - ec[1]
+                dx2 = x[2] - ec[2]
+                if dx0 * dx0 + dx1 * dx1 + dx2 * dx2 >= 4.0 * er * er:
+                    u1, s0, s1 = _uniform(s0, s1)
+                    u2, s0, s1 = _uniform(s0, s1)
+                    u3, s0, s1 = _uniform(s0, s1)
+                    if _escape_or_return(x, ec, er, u1, u2, u3):
+                        break
+                    continue
+            R = min(d, cap)
+            v, s0, s1 = _uniform(s0, s1)  # open (0, 1): survival level of the exit time
+            t = t + tau_from_uniform(v) * R * R / D
+            if t > horizon:
+                break
+            u1, s0, s1 = _uniform(s0, s1)
+            u2, s0, s1 = _uniform(s0, s1)
+            _move(x, R, u1, u2)
+        times[m] = t_hit
+        who[m] = hit
+        jumps[m] = k
 
 
 @dataclass(frozen=True)
@@ -446,15 +447,12 @@ class ChunkOutput:
     jumps: int
 
 
-def _split_counts(tx_molecules: np.ndarray, start: int, count: int) -> np.ndarray:
-    """Molecules of each transmitter among the run's molecules ``start ... start + count - 1``."""
-    hi = np.cumsum(tx_molecules)
-    lo = hi - tx_molecules
-    return np.clip(np.minimum(hi, start + count) - np.maximum(lo, start), 0, None).astype(np.int64)
-
-
 def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
     """Walk the run's molecules ``start ... start + count - 1`` until absorbed or past the horizon.
+
+    Molecule ``g`` (global index) draws from its own xoroshiro128++ stream keyed by the run's
+    seed and ``g`` (the fixed-step simulator's generator), so the result depends only on
+    ``seed`` — not on the chunking, the number of threads or the scheduling.
 
     Parameters
     ----------
@@ -463,8 +461,8 @@ def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
     start, count : int
         Global index of the first molecule and number of molecules (molecules are numbered
         transmitter by transmitter).
-    seed : int or numpy.random.SeedSequence or numpy.random.Generator
-        Random stream of these molecules.
+    seed : int
+        Root seed of the run (non-negative).
 
     Returns
     -------
@@ -478,39 +476,50 @@ def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
     >>> out.times.shape, int((out.receiver == 0).sum()) > 60   # F(0.5) = 0.108 here
     ((1000,), True)
     """
-    cnt = _split_counts(params.tx_molecules, int(start), int(count))
-    if cnt.sum() != count:
+    start, count = int(start), int(count)
+    tx_end = np.cumsum(params.tx_molecules)
+    if start < 0 or count < 0 or start + count > int(tx_end[-1]):
         raise ValueError(f"molecules {start}..{start + count - 1} exceed the run's molecules")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    times, who, jumps, overrun = _walk_chunk(
-        rng,
-        params.tx_positions,
-        params.tx_release_times,
-        cnt,
-        params.centers,
-        params.radii,
-        params.owner,
-        params.periodic_axes,
-        params.periodic_origins,
-        params.periodic_periods,
-        params.cap,
-        params.escape_center,
-        params.escape_radius,
-        params.D,
-        params.eps,
-        params.horizon,
-        MAX_JUMPS,
-    )
-    if overrun:
-        raise RuntimeError(f"{overrun} molecule(s) exceeded {MAX_JUMPS} jumps: domain not closed?")
-    return ChunkOutput(times, who, int(jumps))
+    key0, key1 = ChunkTask(0, start, count, resolve_seed(seed)).key
+    times = np.empty(count)
+    who = np.empty(count, dtype=np.int64)
+    jumps = np.empty(count, dtype=np.int64)
+    with _KERNEL_LOCK:  # numba's parallel region must not be entered concurrently
+        _walk_molecules(
+            np.uint64(key0),
+            np.uint64(key1),
+            np.int64(start),
+            tx_end,
+            params.tx_positions,
+            params.tx_release_times,
+            params.centers,
+            params.radii,
+            params.owner,
+            params.periodic_axes,
+            params.periodic_origins,
+            params.periodic_periods,
+            params.cap,
+            params.escape_center,
+            params.escape_radius,
+            params.D,
+            params.eps,
+            params.horizon,
+            MAX_JUMPS,
+            times,
+            who,
+            jumps,
+        )
+    if np.any(jumps >= MAX_JUMPS):
+        n_over = int(np.sum(jumps >= MAX_JUMPS))
+        raise RuntimeError(f"{n_over} molecule(s) reached {MAX_JUMPS} jumps: domain not closed?")
+    return ChunkOutput(times, who, int(jumps.sum()))
 
 
 def event_kernel(params: EventParams, task: ChunkTask) -> SimulationResult:
     """Runner kernel: one chunk of an event-driven run as a :class:`SimulationResult`.
 
-    The chunk's random stream is ``task.seed_sequence``; molecules are walked in order, so the
-    result depends only on ``params`` and ``task``.
+    Molecule ``g`` uses the stream keyed by ``task.seed`` and ``g``, so the merged result of a
+    run does not depend on how it is chunked.
 
     Parameters
     ----------
@@ -532,7 +541,7 @@ def event_kernel(params: EventParams, task: ChunkTask) -> SimulationResult:
     >>> r.n_molecules
     500
     """
-    out = walk(params, task.start, task.count, task.seed_sequence)
+    out = walk(params, task.start, task.count, task.seed)
     return SimulationResult.from_absorptions(
         out.receiver,
         out.times,
