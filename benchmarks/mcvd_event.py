@@ -3,8 +3,8 @@
 Scenario: the paper's topology — TX (0, 0, 10) µm on the reflecting plane x = 0, absorbing
 receiver centre (10, 0, 0) µm, radius 5 µm, D = 79.4 µm²/s, horizon 2 s.
 
-Measured in one run, both simulators ours, both on ONE core (event-driven: inline runner, its
-kernel is serial; fixed-step: inline runner with ``numba.set_num_threads(1)``), after JIT
+Measured in one run, both simulators ours, both on ONE core (inline runner,
+``numba.set_num_threads(1)``; both kernels are numba-parallel over molecules), after JIT
 warm-up:
 
 * the wall time to reach a standard error <= 1e-3 on F(2 s): both run
