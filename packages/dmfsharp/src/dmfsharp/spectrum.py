@@ -343,14 +343,14 @@ def _rank_one_start(fac: Factorization, K: KOperator, rng, sweeps: int = 30) -> 
         y /= np.linalg.norm(y)
         x /= np.linalg.norm(x)
     for _ in range(sweeps):
-        wx = np.einsum("i,kij,j->k", x, H, x)  # ||B_k x||^2
-        y_new = np.einsum("k,kij,j->i", wx, G, y)
+        wx = (H @ x) @ x  # ||B_k x||^2 for every k
+        y_new = wx @ (G @ y)
         ny = np.linalg.norm(y_new)
         if ny == 0:
             break
         y_new /= ny
-        wy = np.einsum("i,kij,j->k", y_new, G, y_new)  # ||A_k^T y||^2
-        x_new = np.einsum("k,kij,j->i", wy, H, x)
+        wy = (G @ y_new) @ y_new  # ||A_k^T y||^2
+        x_new = wy @ (H @ x)
         nx = np.linalg.norm(x_new)
         if nx == 0:
             break
