@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import numpy as np
 import pytest
@@ -106,17 +105,13 @@ def test_sweep_cli_serial_and_resume(tmp_path, capsys):
 
 
 @pytest.mark.dask
-def test_sweep_cli_unknown_scheduler(tmp_path, capsys):
-    pytest.importorskip("distributed", reason="dask extra not installed")
+def test_sweep_cli_unknown_scheduler(tmp_path, capsys, dead_address):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"depths": [2], "widths": [2], "eta_factors": [1.1], "seeds": [0]}))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    addr = f"tcp://127.0.0.1:{port}"
-    assert main(["sweep", str(cfg), "--scheduler", addr, "--timeout", "1"]) == 2
+    assert main(["sweep", str(cfg), "--scheduler", dead_address, "--timeout", "1"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"scheduler: cannot connect to '{addr}' within 1 s" in err
+    assert err.count("\n") == 1
+    assert f"scheduler: cannot connect to '{dead_address}' within 1 s" in err
 
 
 def test_figure_fig1(tmp_path, capsys):
@@ -128,24 +123,15 @@ def test_figure_fig1(tmp_path, capsys):
 
 
 @pytest.mark.dask
-def test_sweep_cli_on_local_cluster(tmp_path, capsys):
-    distributed = pytest.importorskip("distributed", reason="dask extra not installed")
+def test_sweep_cli_on_local_cluster(tmp_path, capsys, local_cluster):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(
         json.dumps(
             {"depths": [2], "widths": [2], "eta_factors": [0.9, 1.1], "seeds": [0, 1], "steps": 200}
         )
     )
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
-        rc = main(["sweep", str(cfg), "--scheduler", cluster.scheduler_address, "--no-progress"])
-    assert rc == 0
+    args = ["sweep", str(cfg), "--scheduler", local_cluster.scheduler_address, "--no-progress"]
+    assert main(args) == 0
     assert "4 cells, 0 already done, 4 run now" in capsys.readouterr().out
     records = [json.loads(x) for x in (tmp_path / "sweep.jsonl").read_text().splitlines()]
     assert sorted(r["key"] for r in records) == sorted(

@@ -4,7 +4,6 @@ torn-line tolerance, config validation and the bounded scheduler connection time
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
@@ -108,33 +107,20 @@ def test_process_pool_matches_serial(tmp_path, serial_records):
 
 
 @pytest.mark.dask
-def test_dask_local_cluster_matches_serial(tmp_path, serial_records):
-    distributed = pytest.importorskip("distributed", reason="dask extra not installed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=2,
-            processes=False,
-            protocol="tcp://",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+def test_dask_local_cluster_matches_serial(tmp_path, serial_records, local_cluster):
+    from distributed import Client
+
+    with Client(local_cluster) as client:
         res = run_sweep(CFG, output=tmp_path / "d.jsonl", client=client, progress=False)
     assert res.n_run == 8
     assert _strip(res.records) == _strip(serial_records)
 
 
 @pytest.mark.dask
-def test_unknown_scheduler_fails_fast():
-    pytest.importorskip("distributed", reason="dask extra not installed")
-    with socket.socket() as s:  # a loopback port with nobody listening
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def test_unknown_scheduler_fails_fast(dead_address):
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match=r"scheduler: cannot connect to 'tcp://127\.0\.0\.1:\d+'"):
-        connect_scheduler(f"tcp://127.0.0.1:{port}", timeout=2)
+        connect_scheduler(dead_address, timeout=2)
     assert time.perf_counter() - t0 < 15
 
 
