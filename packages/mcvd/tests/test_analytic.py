@@ -9,6 +9,7 @@ from mcvd.geometry import Geometry, Sphere, Transmitter
 from mcvd.kelvin import capacitance, kelvin_chains
 from mcvd.models import (
     absorber_response,
+    absorbers,
     available_models,
     capture,
     get_model,
@@ -102,7 +103,7 @@ def test_capacitance_and_chains_are_the_same_series():
     spheres = [Sphere((0, 0, 0), 3), Sphere((15, 1, 0), 4), Sphere((2, 16, 1), 2)]
     C = capacitance(spheres, tol=1e-6)
     far = np.array([3e4, 4e4, 0.0])
-    ch = kelvin_chains(far, spheres, tol=1e-10)
+    ch = kelvin_chains(far, spheres, tol=1e-9, prune=0.0)
     assert ch.static(3).sum() * np.linalg.norm(far - np.array([5.0, 5.0, 0.3])) == pytest.approx(
         C, rel=1e-3
     )
@@ -116,9 +117,46 @@ def test_divergent_reflection_series_is_refused():
         [((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0)), ((0, 0, 0), (0, 0, 1))],
     )
     with pytest.raises(ValueError, match="diverges"):
-        capture(g)
+        capture(g, method="kelvin")
+    with pytest.raises(ValueError, match="diverges"):
+        response(g, [2.0], model="images-ho")
     # the first-order models still evaluate (an approximation, documented)
     assert np.all(np.isfinite(response(g, [0.5, 2], model="kamber2024").F))
+
+
+def test_multipole_capture_matches_kelvin_series():
+    # two independent methods for the static problem: Kelvin series vs multipole Galerkin
+    from mcvd.multipole import multipole_capture
+
+    ab = absorbers(PAPER)
+    mp = multipole_capture((0, 0, 10), ab.spheres, ab.receiver, tol=1e-11)
+    assert mp[0] == pytest.approx(capture(PAPER).F_inf, abs=1e-10)
+    # a corner where the series converges: both agree (the series needs ~2e5 chains here)
+    corner = Geometry.simple(
+        D, (0, 0, 10), [((25, 25, 25), 5)], [((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0))]
+    )
+    kel = capture(corner, method="kelvin", tol=1e-6, prune=0.0)
+    mpc = capture(corner, method="multipole", tol=1e-10)
+    assert kel.method == "kelvin" and mpc.method == "multipole"
+    assert kel.F_inf == pytest.approx(mpc.F_inf, abs=2e-6)
+    with pytest.raises(ValueError, match="method must be"):
+        capture(corner, method="magic")
+
+
+@pytest.mark.slow
+def test_capture_falls_back_to_multipole_where_series_diverges():
+    g = Geometry.simple(
+        D,
+        (0, 0, 10),
+        [((10, 10, 10), 5)],
+        [((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0)), ((0, 0, 0), (0, 0, 1))],
+    )
+    c = capture(g)
+    assert c.method == "multipole"
+    # bounds: more than the receiver alone in free space, less than the 8 absorbers separately
+    ab = absorbers(g)
+    single = [s.radius / np.linalg.norm(np.subtract((0, 0, 10), s.center)) for s in ab.spheres]
+    assert single[0] < c.F_inf < sum(single)
 
 
 # ----------------------------------------------------------------------------- paper's model

@@ -35,7 +35,10 @@ the Kelvin ratios ``r_m/|x - c_m|`` summed over the other spheres stay below abo
 near one plane (two spheres) always converges; a receiver within a few radii of two or three
 orthogonal planes (4 or 8 close absorbers) can make the generation sums grow, e.g. three planes
 with gap 5 µm at r = 5 µm: ratio ~1.46 per generation. Growth for three consecutive generations
-raises ``ValueError`` instead of returning a wrong number.
+raises ``ValueError`` instead of returning a wrong number. With more than two absorbers the
+number of chains grows like ``M (M-1)^n``; chains below ``prune`` are not extended and their
+summed contribution must stay below ``tol`` (else ``ValueError``). :func:`mcvd.models.capture`
+then falls back to the static multipole solution of :mod:`mcvd.multipole`.
 
 Every chain also carries the delay ``delta = sum_m (|x_m - c_{s_m}| - r_{s_m})`` used by the
 time-domain image models (:mod:`mcvd.models`).
@@ -79,6 +82,9 @@ class KelvinChains:
         Absolute contribution of the last generation per absorber (before halving).
     n_pruned : int
         Chains not extended because their own contribution was below ``prune``.
+    pruned_mass : float
+        Sum of the (weighted) contributions of the pruned chains: the neglected descendants of a
+        chain sum (alternating) to at most its own contribution, so this bounds the pruning error.
     """
 
     amplitude: np.ndarray = field(repr=False)
@@ -90,6 +96,7 @@ class KelvinChains:
     converged: bool = True
     last: np.ndarray = field(default=None, repr=False)
     n_pruned: int = 0
+    pruned_mass: float = 0.0
 
     def static(self, n_absorbers: int) -> np.ndarray:
         """Sum of amplitudes per absorber (the ``t -> inf`` limit)."""
@@ -149,7 +156,7 @@ def kelvin_chains(
         pruning rules (``inf`` for the static series).
     prune : float, optional
         Chains whose own weighted contribution is below ``prune`` are kept but not extended
-        (default ``tol / 100``).
+        (default ``tol / 1000``); their summed contribution must stay below ``tol``.
     max_iter : int
         Generation cap; exceeding it raises ``ValueError``.
     max_terms : int
@@ -172,7 +179,7 @@ def kelvin_chains(
     C = np.array([s.c for s in spheres], dtype=float).reshape(M, 3)
     R = np.array([s.radius for s in spheres], dtype=float)
     x = np.asarray(x, dtype=float)
-    prune = tol / 100.0 if prune is None else float(prune)
+    prune = tol * 1e-3 if prune is None else float(prune)
 
     def weight(A, delta):
         if math.isinf(a_max):
@@ -193,8 +200,10 @@ def kelvin_chains(
     last = np.bincount(last_idx, weights=weight(A, delta), minlength=M)
     n_pruned = 0
     growing = 0
-    live = weight(A, delta) >= prune
+    w0 = weight(A, delta)
+    live = w0 >= prune
     n_pruned += int(np.count_nonzero(~live))
+    pruned_mass = float(w0[~live].sum()) if M > 1 else 0.0
     A, delta, p, last_idx, first_idx = (
         A[live],
         delta[live],
@@ -243,6 +252,12 @@ def kelvin_chains(
         prev, last = last, np.bincount(tgt, weights=w, minlength=M)
         live = w >= prune
         n_pruned += int(np.count_nonzero(~live))
+        pruned_mass += float(w[~live].sum())
+        if max_order is None and pruned_mass > tol:
+            raise ValueError(
+                f"Kelvin series: the chains pruned below prune={prune:g} carry {pruned_mass:.2e} "
+                f"> tol={tol:g} (many close absorbers); lower prune or raise tol"
+            )
         A, delta, p, last_idx = A_new[live], delta_new[live], p_new[live], tgt[live]
         q = q_new[live]
         first_idx = first_idx[src][live]
@@ -269,6 +284,7 @@ def kelvin_chains(
         converged,
         last,
         n_pruned,
+        pruned_mass,
     )
 
 
@@ -283,15 +299,18 @@ class CaptureResult:
     F_inf_per_receiver : numpy.ndarray
         One value per real receiver (summed over its images).
     generations : int
-        Generations of the series that were computed.
+        Generations of the series that were computed (0 for the multipole method).
     tol : float
         Absolute tolerance of each per-absorber sum.
+    method : str
+        ``"kelvin"`` (image-charge series) or ``"multipole"`` (:mod:`mcvd.multipole`).
     """
 
     F_inf: float
     F_inf_per_receiver: np.ndarray
     generations: int
     tol: float
+    method: str = "kelvin"
 
 
 def capacitance(spheres: list[Sphere], *, tol: float = 1e-12, max_iter: int = 100_000) -> float:

@@ -497,7 +497,12 @@ def images_ho(
 
 
 def capture(
-    scenario_or_geometry, *, tol: float = 1e-12, max_iter: int = 100_000, **options
+    scenario_or_geometry,
+    *,
+    tol: float = 1e-12,
+    max_iter: int = 100_000,
+    method: str = "auto",
+    **options,
 ) -> CaptureResult:
     """Exact long-time capture ``F(inf)`` by the Kelvin image-charge series (spec §5).
 
@@ -508,7 +513,12 @@ def capture(
     tol : float
         Absolute tolerance per absorber.
     max_iter : int
-        Generation cap (``ValueError`` if exceeded).
+        Generation cap of the series (``ValueError`` if exceeded).
+    method : {"auto", "kelvin", "multipole"}
+        ``"kelvin"``: the image-charge series (:mod:`mcvd.kelvin`); ``"multipole"``: the static
+        multipole solution (:mod:`mcvd.multipole`, tolerance ``max(tol, 1e-10)``, slower);
+        ``"auto"``: the series, and the multipole solution where the series diverges or needs
+        too many terms (dense groups of absorbers, e.g. a receiver near 2–3 planes).
     **options
         ``prune``, ``max_terms`` of :func:`mcvd.kelvin.kelvin_chains`.
 
@@ -523,18 +533,33 @@ def capture(
     >>> round(capture(g).F_inf, 12)
     0.166666666667
     """
+    from .multipole import multipole_capture
+
+    if method not in ("auto", "kelvin", "multipole"):
+        raise ValueError(f"method must be 'auto', 'kelvin' or 'multipole', got {method!r}")
     geom = _as_geometry(scenario_or_geometry)
     ab = absorbers(geom, t_max=math.inf, tol=tol)
     total = sum(tx.molecules for tx in geom.transmitters)
-    per = np.zeros(geom.n_receivers)
+    n = geom.n_receivers
+    per = np.zeros(n)
     gens = 0
+    used = "kelvin"
     for tx in geom.transmitters:
-        ch = kelvin_chains(tx.position, ab.spheres, tol=tol, max_iter=max_iter, **options)
-        gens = max(gens, ch.generations)
-        per += (tx.molecules / total) * np.bincount(
-            ab.receiver[ch.absorber], weights=ch.amplitude, minlength=geom.n_receivers
-        )
-    return CaptureResult(float(per.sum()), per, gens, tol)
+        w = tx.molecules / total
+        if method != "multipole":
+            try:
+                ch = kelvin_chains(tx.position, ab.spheres, tol=tol, max_iter=max_iter, **options)
+            except ValueError:
+                if method == "kelvin":
+                    raise
+            else:
+                gens = max(gens, ch.generations)
+                per += w * np.bincount(ab.receiver[ch.absorber], weights=ch.amplitude, minlength=n)
+                continue
+        used = "multipole"
+        vals = multipole_capture(tx.position, ab.spheres, ab.receiver, tol=max(tol, 1e-10))
+        per += w * np.pad(vals, (0, n - vals.size))
+    return CaptureResult(float(per.sum()), per, gens, tol, used)
 
 
 register_model("free", free)
