@@ -312,3 +312,40 @@ def test_kronecker_subspace_start_then_lanczos_matches_hvp_lanczos(dims):
     assert np.linalg.norm(X) == pytest.approx(1.0, abs=1e-12)
     rq = 2 * 0.5 * float(np.sum(X * K.apply(X)))
     assert res.lambda_max * (1 - 1e-3) <= rq <= res.lambda_max * (1 + 1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_large_minimizer_matches_autograd_hvp_lanczos():
+    # width 64, L = 8 (d_L d_0 = 4096, 32 768 parameters): the Kronecker-start Lanczos on K
+    # against Lanczos on the torch.func forward-over-reverse HVP (no K, no analytic HVP).
+    torch = pytest.importorskip("torch", reason="torch extra not installed")
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    fac = dmf.gaussian_minimizer((64,) * 9, rng=8)
+    ws = [torch.tensor(np.array(w)) for w in fac.weights]
+    M = torch.tensor(np.array(fac.target))
+    sizes = [w.numel() for w in ws]
+
+    def loss(params):
+        P = params[0]
+        for w in params[1:]:
+            P = w @ P
+        return 0.5 * torch.sum((P - M) ** 2)
+
+    grad = torch.func.grad(loss)
+
+    def matvec(x):
+        parts = torch.split(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)), sizes)
+        v = [p.reshape(w.shape) for p, w in zip(parts, ws)]
+        return torch.cat([h.reshape(-1) for h in torch.func.jvp(grad, (ws,), (v,))[1]]).numpy()
+
+    n = sum(sizes)
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(0).standard_normal(n)
+    ref = eigsh(op, k=1, which="LA", tol=1e-12, v0=v0, return_eigenvectors=False)[0]
+    res = dmf.sharpness(fac)
+    assert res.method == "lanczos-K" and "Kronecker" in res.note
+    assert res.lambda_max == pytest.approx(ref, rel=1e-10)
+    u = res.flat_eigenvector()
+    assert np.linalg.norm(matvec(u) - res.lambda_max * u) <= 1e-6 * ref
