@@ -386,3 +386,15 @@ def test_two_unequal_receivers_split_agrees_with_event_simulation():
     sim = simulate(scenario, seed=20261122, executor="inline").response(times)
     res = exact_response([1.0, 2.0, 0.0], [r["center"] for r in recs], [5.0, 3.0], D, times)
     assert np.all(np.abs(sim.F_per_receiver - res.F_per_sphere) < 4 * sim.F_se_per_receiver)
+
+
+def test_mirror_solver_equals_general_solver():
+    """Equal radii use the mirror-symmetric reduction; radii differing by 1e-13 the full system."""
+    s = np.concatenate([[0.0], hyperbolic_contour(0.05, 2.0, 12).nodes])
+    tx, centres = [3.0, 1.0, 12.0], [[5.3, 0, 0], [-5.3, 0, 0]]
+    mirror = laplace_hitting(tx, centres, [A, A], D, s, tol=1e-13)
+    general = laplace_hitting(tx, centres, [A, A * (1 + 1e-13)], D, s, tol=1e-13)
+    np.testing.assert_allclose(mirror, general, rtol=0, atol=1e-11)
+    cm = exact_capacitance(centres, [A, A], tol=1e-11)
+    cg = exact_capacitance(centres, [A, A * (1 + 1e-13)], tol=1e-11)
+    np.testing.assert_allclose(cm, cg, rtol=0, atol=1e-9)

@@ -47,7 +47,9 @@ The coefficients are fixed by a Galerkin projection of the boundary condition on
 orthogonality), so the system reads ``c_i + Σ_{j≠i} A_{ij} c_j = g_i e_0`` with
 ``A_{ij}[m, l] = (2m+1)/2 Σ_k ω_k P_m(μ_k) q_l^{(j)}(r_j(p_k)) P_l(cos θ_j(p_k))``. Unequal radii
 and the per-sphere split (two right-hand sides, ``g = (1, 0)`` and ``(0, 1)``) are handled by the
-same solver; all Laplace nodes are solved in one batched ``numpy.linalg.solve``. The truncation
+same solver; all Laplace nodes are solved in one batched ``numpy.linalg.solve``. Equal radii (the
+half-space case) use the mirror symmetry through the mid-plane: symmetric and antisymmetric data
+give ``c_1 = ±(-1)^l c_0`` and two systems of size ``L+1`` instead of one of ``2(L+1)``. The truncation
 order ``L`` is chosen adaptively per Laplace node: ``L`` grows geometrically (factor 1.5) until the
 value at the transmitter changes by less than that node's share of the error budget; the
 coefficients decay geometrically (in the static case like ``e^{-β l}`` with
@@ -274,6 +276,42 @@ def _galerkin_rule(order):
     return mu, proj
 
 
+def _cross_block(kappa, fr: _Frame, i, j, order):
+    """Galerkin block A_ij (S, L+1, L+1): sphere j's basis projected on sphere i's P_m."""
+    mu, proj = _galerkin_rule(order)
+    rho = fr.a[i] * np.sqrt(1.0 - mu**2)
+    z = fr.z[i] + fr.a[i] * mu
+    cross = _basis_at(kappa, fr, j, rho, z, order)  # (S, K, L+1)
+    # real projector times complex basis as one real matmul on the float view (numpy's mixed
+    # real @ complex broadcast matmul is far slower)
+    return (proj @ np.ascontiguousarray(cross).view(np.float64)).view(complex)
+
+
+def _mirror_coefficients(kappa, fr: _Frame, order):
+    """Coefficients (S, 2, L+1, 2) of two equal spheres from their mirror symmetry.
+
+    The mirror through the mid-plane maps sphere 0's ``(r, cos θ)`` to sphere 1's
+    ``(r, -cos θ)`` and ``P_l(-μ) = (-1)^l P_l(μ)``: for data symmetric (1, 1) / antisymmetric
+    (1, -1) the coefficients satisfy ``c_1 = ±(-1)^l c_0`` and sphere 0's equation becomes
+    ``(I ± A_01 diag((-1)^l)) c_0 = e_0`` (sphere 1's equation is then its mirror image). The
+    per-sphere data ``e_0``, ``e_1`` are half the sum / difference: two systems of size L+1
+    instead of one of size 2(L+1).
+    """
+    nb = order + 1
+    parity = (-1.0) ** np.arange(nb)
+    coupled = _cross_block(kappa, fr, 0, 1, order) * parity
+    eye = np.eye(nb)
+    e0 = np.zeros((nb, 1), dtype=complex)
+    e0[0] = 1.0
+    plus = np.linalg.solve(eye + coupled, np.broadcast_to(e0, (kappa.shape[0], nb, 1)))[..., 0]
+    minus = np.linalg.solve(eye - coupled, np.broadcast_to(e0, (kappa.shape[0], nb, 1)))[..., 0]
+    coef = np.empty((kappa.shape[0], 2, nb, 2), dtype=complex)
+    coef[:, 0, :, 0] = coef[:, 1, :, 1] = 0.5 * (plus + minus)
+    coef[:, 0, :, 1] = coef[:, 1, :, 0] = 0.5 * (plus - minus)
+    coef[:, 1] *= parity[None, :, None]
+    return coef
+
+
 def _solve_order(kappa, fr: _Frame, order, monopoles=False):
     """Per-sphere values w_i(x_T, s) (shape (S, n)) with truncation order ``order``.
 
@@ -288,25 +326,23 @@ def _solve_order(kappa, fr: _Frame, order, monopoles=False):
     at_tx = np.stack([_basis_at(kappa, fr, j, tx_rho, tx_z, order)[:, 0] for j in range(n)], 1)
     if n == 1:  # c = e_0: w = q_0(r_T)
         return np.broadcast_to(fr.a, (kappa.shape[0], 1)) if monopoles else at_tx[:, :, 0]
-    mu, proj = _galerkin_rule(order)
     S = kappa.shape[0]
-    mat = np.zeros((S, n * nb, n * nb), dtype=complex)
-    for i in range(n):
-        mat[:, i * nb : (i + 1) * nb, i * nb : (i + 1) * nb] = np.eye(nb)
-        rho = fr.a[i] * np.sqrt(1.0 - mu**2)
-        z = fr.z[i] + fr.a[i] * mu
-        for j in range(n):
-            if j != i:
-                cross = _basis_at(kappa, fr, j, rho, z, order)  # (S, K, L+1)
-                # real projector times complex basis as one real matmul on the float view
-                # (numpy's mixed real @ complex broadcast matmul is far slower)
-                block = (proj @ np.ascontiguousarray(cross).view(np.float64)).view(complex)
-                mat[:, i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] = block
-    rhs = np.zeros((n * nb, n), dtype=complex)
-    for i in range(n):
-        rhs[i * nb, i] = 1.0
-    coef = np.linalg.solve(mat, np.broadcast_to(rhs, (S, n * nb, n)))  # (S, n nb, n)
-    coef = coef.reshape(S, n, nb, n)
+    if fr.a[0] == fr.a[1]:
+        coef = _mirror_coefficients(kappa, fr, order)
+    else:
+        mat = np.zeros((S, n * nb, n * nb), dtype=complex)
+        for i in range(n):
+            mat[:, i * nb : (i + 1) * nb, i * nb : (i + 1) * nb] = np.eye(nb)
+            for j in range(n):
+                if j != i:
+                    mat[:, i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] = _cross_block(
+                        kappa, fr, i, j, order
+                    )
+        rhs = np.zeros((n * nb, n), dtype=complex)
+        for i in range(n):
+            rhs[i * nb, i] = 1.0
+        coef = np.linalg.solve(mat, np.broadcast_to(rhs, (S, n * nb, n)))  # (S, n nb, n)
+        coef = coef.reshape(S, n, nb, n)
     if monopoles:
         return (fr.a[None, :, None] * coef[:, :, 0, :]).reshape(S, n * n)
     return np.einsum("sjl,sjli->si", at_tx, coef)
