@@ -69,11 +69,17 @@ def _cmd_capture(args) -> int:
                     "F_inf_per_receiver": res.F_inf_per_receiver.tolist(),
                     "generations": res.generations,
                     "tol": res.tol,
+                    "method": res.method,
                 }
             )
         )
         return 0
-    print(f"F(inf) = {res.F_inf:.12g}  (Kelvin series, {res.generations} generations)")
+    how = (
+        f"Kelvin series, {res.generations} generations"
+        if res.method == "kelvin"
+        else "static multipole solution (the Kelvin series does not converge here)"
+    )
+    print(f"F(inf) = {res.F_inf:.12g}  ({how})")
     for k, v in enumerate(res.F_inf_per_receiver):
         print(f"  receiver {k}: {v:.12g}")
     return 0
