@@ -210,6 +210,13 @@ def test_converges_under_tighter_tolerance_and_order():
     w_lo = laplace_hitting(geo["tx"], geo["centres"], geo["radii"], D, s, tol=1e-6)
     w_hi = laplace_hitting(geo["tx"], geo["centres"], geo["radii"], D, s, tol=1e-13)
     assert np.max(np.abs(w_lo - w_hi)) <= 1e-6
+    # fixed orders (white box): the error against the adaptive answer falls geometrically
+    from mcvd.exact import _frame, _solve_order
+
+    kappa = np.sqrt(s / D)[:, None]
+    fr = _frame(geo["tx"], geo["centres"], geo["radii"])
+    errs = [np.max(np.abs(_solve_order(kappa, fr, L) - w_hi)) for L in (4, 8, 16, 32)]
+    assert errs[0] > errs[1] > errs[2] > errs[3] and errs[2] < 1e-6 and errs[3] < 1e-12
 
 
 def test_unequal_radii_free_space_two_receivers():
