@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mcvd.geometry import (
     Box,
     Geometry,
@@ -203,3 +205,52 @@ def test_slab_images_and_truncation_bound():
         omitted = (k_index > K) & (rho > r)
         assert np.sum(r / rho[omitted] * special.erfc((rho[omitted] - r) / a)) <= tol
     assert K >= 1
+
+
+def _rotation(seed):
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    return q * np.sign(np.diag(r))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    k=st.integers(1, 3),
+    x=st.lists(st.floats(-50, 50), min_size=3, max_size=3),
+)
+def test_image_group_is_closed_and_isometric(seed, k, x):
+    # k mutually orthogonal planes in a random orientation through a random point
+    Q = _rotation(seed)
+    p0 = np.random.default_rng(seed + 1).normal(size=3) * 10
+    planes = [Plane(p0, Q[:, i]) for i in range(k)]
+    system = image_system(planes)
+    imgs = system.apply(x)
+    assert len(imgs) == 2**k
+    # every mirror maps the image set onto itself (closure of the reflection group)
+    for pl in planes:
+        mirrored = mirror_point(pl, imgs)
+        d = np.linalg.norm(mirrored[:, None, :] - imgs[None, :, :], axis=-1)
+        assert np.all(d.min(axis=1) < 1e-8 * (1 + np.abs(imgs).max()))
+    # linear parts are orthogonal with determinant (-1)^(number of mirrors)
+    for i, A in enumerate(system.matrices):
+        assert np.allclose(A @ A.T, np.eye(3), atol=1e-12)
+        assert np.linalg.det(A) == pytest.approx((-1) ** bin(i).count("1"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    c=st.lists(st.floats(-20, 20), min_size=3, max_size=3),
+    r=st.floats(0.5, 10),
+    tx=st.lists(st.floats(-20, 20), min_size=3, max_size=3),
+)
+def test_geometry_validation_is_consistent(c, r, tx):
+    # either a valid geometry (all constraints hold) or one clear ValueError line
+    try:
+        g = Geometry.simple(79.4, tx, [(c, r)], [((0, 0, 0), (1, 0, 0))])
+    except ValueError as exc:
+        assert "\n" not in str(exc)
+        assert c[0] < r * (1 - 1e-12) or tx[0] < 0 or np.linalg.norm(np.subtract(tx, c)) <= r
+    else:
+        assert g.planes[0].signed_distance(g.receivers[0].c) >= r * (1 - 1e-12)
+        assert np.linalg.norm(g.transmitter.x - g.receivers[0].c) > r
+        assert tx[0] >= 0
