@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 $(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e 'packages/dmfsharp[plot,dask,test]' -e 'packages/mcvd[plot,sim,dask,test]'
+	$(BIN)/python -m pip install --quiet -e 'packages/dmfsharp[plot,dask,fast,test]' -e 'packages/mcvd[plot,sim,dask,test]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -35,7 +35,7 @@ from .derivatives import (
     hvp,
     loss,
 )
-from .factorization import Factorization, check_scale
+from .factorization import Factorization, check_positive, check_scale
 from .npz import load_factors, save_factors
 from .spectrum import (
     EigenpairsResult,
@@ -68,6 +68,7 @@ __all__ = [
     "balance",
     "balanced_minimizer",
     "check_claims",
+    "check_positive",
     "check_scale",
     "dense_hessian",
     "depth2_sharpness",

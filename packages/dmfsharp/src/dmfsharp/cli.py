@@ -18,13 +18,22 @@ from .npz import load_factors, save_factors
 from .summary import summarize
 
 
-def _parse_dims(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
+def _parse_list(kind, what: str):
+    """argparse type: comma-separated values converted by ``kind``."""
+
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(kind(x) for x in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {what}, got {text!r}"
+            ) from None
+
+    return parse
+
+
+_parse_dims = _parse_list(int, "integers")
+_parse_floats = _parse_list(float, "numbers")
 
 
 def _cmd_random(args) -> int:
@@ -45,15 +54,6 @@ def _cmd_sharpness(args) -> int:
     else:
         print(summary.to_text())
     return 0
-
-
-def _parse_floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
 
 
 def _cmd_escape(args) -> int:

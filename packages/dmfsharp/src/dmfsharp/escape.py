@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .closed_forms import flattest_sharpness
-from .factorization import Factorization, check_scale
-from .gd import GDResult, _check_count, _check_positive_finite, gd_batch
+from .factorization import Factorization, check_positive, check_scale
+from .gd import GDResult, _check_count, gd_batch
 from .spectrum import k_matrix, sharpness
 
 __all__ = [
@@ -334,13 +334,13 @@ def escape(
     if not isinstance(fac, Factorization):
         raise TypeError(f"fac: expected a Factorization, got {type(fac).__name__}")
     c = check_scale(scale)
-    factors = [_check_positive_finite(f, "eta_factors") for f in eta_factors]
+    factors = [check_positive(f, "eta_factors") for f in eta_factors]
     if not factors:
         raise ValueError("eta_factors: need at least one factor")
     steps = _check_count(steps, "steps")
-    radius = _check_positive_finite(radius, "radius")
+    radius = check_positive(radius, "radius")
     escape_radius = 1e3 * radius if escape_radius is None else escape_radius
-    escape_radius = _check_positive_finite(escape_radius, "escape_radius")
+    escape_radius = check_positive(escape_radius, "escape_radius")
     if escape_radius <= radius:
         raise ValueError(f"escape_radius: must exceed radius = {radius:g}, got {escape_radius:g}")
     if direction not in DIRECTIONS:

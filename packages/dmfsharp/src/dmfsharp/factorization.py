@@ -20,7 +20,42 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Factorization", "check_scale"]
+__all__ = ["Factorization", "check_positive", "check_scale"]
+
+
+def check_positive(value, name: str) -> float:
+    """Validate that ``value`` is a finite real number > 0 and return it as a float.
+
+    Parameters
+    ----------
+    value : float
+        The value to check.
+    name : str
+        Argument name used in the one-line error message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If ``value`` is not finite or not > 0.
+
+    Examples
+    --------
+    >>> check_positive(1e-9, "radius")
+    1e-09
+    """
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected a real number, got {value!r}") from None
+    if not np.isfinite(x) or x <= 0:
+        raise ValueError(f"{name}: must be finite and > 0, got {value!r}")
+    return x
 
 
 def check_scale(scale: float) -> float:
@@ -42,13 +77,7 @@ def check_scale(scale: float) -> float:
     >>> check_scale(0.5)
     0.5
     """
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        raise TypeError(f"scale: expected a real number, got {scale!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"scale: must be finite and > 0, got {scale!r}")
-    return value
+    return check_positive(scale, "scale")
 
 
 class Factorization:

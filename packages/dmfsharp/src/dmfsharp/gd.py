@@ -34,7 +34,7 @@ import numpy as np
 
 from . import _scalar_kernel
 from .closed_forms import balance
-from .factorization import Factorization, check_scale
+from .factorization import Factorization, check_positive, check_scale
 from .spectrum import sharpness
 
 __all__ = ["GDResult", "GDTrace", "gd", "gd_batch"]
@@ -117,16 +117,6 @@ class GDResult:
     scale: float
     final: Factorization
     trace: GDTrace
-
-
-def _check_positive_finite(value, name: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a real number, got {value!r}") from None
-    if not np.isfinite(x) or x <= 0:
-        raise ValueError(f"{name}: must be finite and > 0, got {value!r}")
-    return x
 
 
 def _check_count(value, name: str, minimum: int = 1) -> int:
@@ -297,7 +287,7 @@ def gd_batch(
         if not isinstance(f, Factorization):
             raise TypeError(f"facs[{k}]: expected a Factorization, got {type(f).__name__}")
     c = check_scale(scale)
-    eta = np.array([_check_positive_finite(e, "eta") for e in etas], dtype=np.float64)
+    eta = np.array([check_positive(e, "eta") for e in etas], dtype=np.float64)
     if eta.shape != (len(facs),):
         raise ValueError(f"etas: expected {len(facs)} step sizes, got {eta.size}")
     steps = _check_count(steps, "steps")
@@ -314,7 +304,7 @@ def gd_batch(
         if len(dirs) != len(facs):
             raise ValueError(f"directions: expected {len(facs)}, got {len(dirs)}")
     if stop_rtol is not None:
-        stop_rtol = _check_positive_finite(stop_rtol, "stop_rtol")
+        stop_rtol = check_positive(stop_rtol, "stop_rtol")
     batch = _Batch(facs, c)
     ref_flat = np.stack([r.to_vector() for r in refs])
     if ref_flat.shape != batch.flat.shape:
@@ -336,7 +326,7 @@ def gd_batch(
             loss0 = batch.loss_and_grad()
         bound = 1e6 * np.maximum(np.maximum(loss0, c * batch.target_norm**2), 1e-300)
     else:
-        bound = np.full(B, _check_positive_finite(divergence_bound, "divergence_bound"))
+        bound = np.full(B, check_positive(divergence_bound, "divergence_bound"))
     target_norm = np.maximum(batch.target_norm, 1e-300)
     stop_tol = -1.0 if stop_rtol is None else stop_rtol
     stop_after_distance = float(stop_after_distance)
