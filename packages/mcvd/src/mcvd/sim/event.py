@@ -87,7 +87,7 @@ __all__ = [
 #: enlarged by ``eps``; for one sphere the capture bias is in ``[0, eps/r0]``. At 1e-3 µm that is
 #: <= 1e-4 for ``r0 >= 10`` µm (5x below the 5e-4 standard error of the accuracy map), while the
 #: cost grows only like ``log(1/eps)`` (measured: ``eps_study`` in ``benchmarks/mcvd_event.py``
-#: and the slow test ``test_eps_convergence``).
+#: and the slow test ``test_eps_convergence_on_half_space_capture``).
 DEFAULT_EPS = 1e-3
 
 #: default width (s) of the result's time bins (the paper's 5 ms hitting-rate bins)
