@@ -14,9 +14,11 @@ from scipy import optimize
 from .models import _as_geometry, response
 
 __all__ = [
+    "BoundsCheck",
     "Peak",
     "bin_counts",
     "cumulative_counts",
+    "halfspace_bounds",
     "max_error",
     "nrmse",
     "peak_time",
@@ -242,3 +244,63 @@ def sir(scenario_or_geometry, model: str = "images-ho", *, horizon=None, t_peak=
     t_sig = min(5.0 * float(t_peak), float(horizon))
     F = response(scenario_or_geometry, [t_sig, float(horizon)], model=model, **opt).F
     return sir_from_counts(F[0], F[1])
+
+
+@dataclass(frozen=True)
+class BoundsCheck:
+    """Largest violations of ``F_free(r_0i) <= F_HS <= F_free(r_0i) + F_free(r_0j)``.
+
+    Attributes
+    ----------
+    below_lower : float
+        ``max(F_free(r_0i) - F_HS)`` (> 0 means the lower bound is violated).
+    above_upper : float
+        ``max(F_HS - F_free(r_0i) - F_free(r_0j))`` (> 0 means the upper bound is violated).
+    """
+
+    below_lower: float
+    above_upper: float
+
+
+def halfspace_bounds(geometry, times, model: str = "images-ho", **opt) -> BoundsCheck:
+    """Check a half-space model against the bounds every exact response satisfies.
+
+    With one receiver ``i`` and one plane (image ``j``), absorption by the union of the two
+    spheres is at least absorption by ``i`` alone and at most the sum of both alone:
+    ``F_free(r_0i) <= F_HS <= F_free(r_0i) + F_free(r_0j)``. Approximate models may violate
+    these; this function measures by how much (it does not hide violations).
+
+    Parameters
+    ----------
+    geometry : Geometry
+        One transmitter, one receiver, one plane.
+    times : array_like
+        Times (s).
+    model : str
+        Registered model.
+
+    Returns
+    -------
+    BoundsCheck
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> halfspace_bounds(g, [0.5, 2.0], "kamber2024").above_upper <= 0
+    True
+    """
+    from .freespace import free_F
+
+    geom = _as_geometry(geometry)
+    if geom.n_receivers != 1 or len(geom.planes) != 1:
+        raise ValueError("halfspace_bounds needs exactly one receiver and one plane")
+    rx = geom.receivers[0]
+    x = geom.transmitter.x
+    img = geom.images().spheres(rx)[1]
+    r0i, r0j = np.linalg.norm(x - rx.c), np.linalg.norm(x - img.c)
+    t = np.asarray(times, dtype=float)
+    lo = free_F(t, r0i, rx.radius, geom.D)
+    hi = lo + free_F(t, r0j, rx.radius, geom.D)
+    F = response(geom, t, model=model, **opt).F
+    return BoundsCheck(float(np.max(lo - F)), float(np.max(F - hi)))
