@@ -64,7 +64,7 @@ from .. import __version__
 from ..geometry import Geometry, slab_width
 from ..scenario import as_scenario
 from .exit_time import tau_from_uniform
-from .fixedstep import _KERNEL_LOCK, _seed, _uniform
+from .fixedstep import _KERNEL_LOCK, _seed, _uniform, transmitter_counts
 from .result import SimulationResult
 from .runner import ChunkTask, resolve_seed, run_chunks
 
@@ -623,17 +623,11 @@ def simulate(
     >>> bool(abs(r.response([2.0]).F[0] - 0.391) < 0.05)   # exact: 0.39107
     True
     """
-    from .fixedstep import KEEP_TIMES_MAX, _split_counts, default_bin_edges
+    from .fixedstep import KEEP_TIMES_MAX, default_bin_edges
 
     sc = as_scenario(scenario)
     geom = sc.geometry()
-    counts = np.array([t.molecules for t in geom.transmitters], dtype=np.int64)
-    if n_molecules is not None:
-        if isinstance(n_molecules, bool) or not isinstance(n_molecules, (int, np.integer)):
-            raise TypeError(f"n_molecules must be an integer, got {n_molecules!r}")
-        if n_molecules < 1:
-            raise ValueError(f"n_molecules must be >= 1, got {n_molecules}")
-        counts = _split_counts(counts, int(n_molecules))
+    counts = transmitter_counts(geom, n_molecules)
     n = int(counts.sum())
     horizon = float(sc.time.end if t_end is None else t_end)
     if bin_edges is None and math.isfinite(horizon) and horizon > 0:
@@ -739,9 +733,8 @@ def event_reference(
     if np.any(np.isinf(t)):
         runs.append((np.isinf(t), math.inf, None))
     for sel, horizon, edges in runs:
-        par = prepare(
-            geometry, horizon, eps=eps, bin_edges=edges, molecules=_molecules(geometry, n)
-        )
+        counts = transmitter_counts(geometry, n)
+        par = prepare(geometry, horizon, eps=eps, bin_edges=edges, molecules=counts)
         res = run_chunks(event_kernel, par, n, **kw)
         if math.isinf(horizon):
             F[sel], F_se[sel] = res.F[-1], res.F_se[-1]
@@ -751,9 +744,3 @@ def event_reference(
     # a cell with no (or all) absorptions has binomial SE 0: floor it at the SE of one molecule
     floor = math.sqrt((1.0 / n) * (1.0 - 1.0 / n) / n)
     return ReferenceCurve(F, np.maximum(F_se, floor), "standard error")
-
-
-def _molecules(geometry: Geometry, n: int) -> np.ndarray:
-    from .fixedstep import _split_counts
-
-    return _split_counts([t.molecules for t in geometry.transmitters], n)

@@ -70,6 +70,7 @@ __all__ = [
     "params_from_scenario",
     "simulate",
     "standard_normals",
+    "transmitter_counts",
 ]
 
 ABSORPTION_MODES = ("end-of-step", "bridge")
@@ -521,6 +522,39 @@ def _split_counts(weights, n: int) -> np.ndarray:
     return base
 
 
+def transmitter_counts(geometry, n_molecules: int | None = None) -> np.ndarray:
+    """Molecules per transmitter of a run (shared by the fixed-step and event-driven simulators).
+
+    Parameters
+    ----------
+    geometry : mcvd.geometry.Geometry
+        The channel; its transmitters' ``molecules`` are the weights.
+    n_molecules : int, optional
+        Total molecules (>= 1), split in proportion to the weights (largest remainder); default
+        the transmitters' own counts.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_transmitters,)
+
+    Examples
+    --------
+    >>> from mcvd.geometry import Geometry, Sphere, Transmitter
+    >>> g = Geometry(79.4, (Transmitter((0, 0, 0), 3), Transmitter((0, 0, 20), 1)),
+    ...              (Sphere((0, 0, 10), 2),))
+    >>> transmitter_counts(g, 10).tolist()
+    [8, 2]
+    """
+    counts = np.array([t.molecules for t in geometry.transmitters], dtype=np.int64)
+    if n_molecules is not None:
+        if isinstance(n_molecules, bool) or not isinstance(n_molecules, (int, np.integer)):
+            raise TypeError(f"n_molecules must be an integer, got {n_molecules!r}")
+        if n_molecules < 1:
+            raise ValueError(f"n_molecules must be >= 1, got {n_molecules}")
+        counts = _split_counts(counts, int(n_molecules))
+    return counts
+
+
 def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
     """Run the kernel on one chunk: (receiver index or -1, absorption time, final positions)."""
     tx_end = np.cumsum(np.asarray(p.tx_weight, dtype=np.int64))
@@ -703,13 +737,7 @@ def params_from_scenario(
             or not (math.isfinite(v) and v > 0)
         ):
             raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-    counts = np.array([t.molecules for t in geom.transmitters], dtype=np.int64)
-    if n_molecules is not None:
-        if isinstance(n_molecules, bool) or not isinstance(n_molecules, (int, np.integer)):
-            raise TypeError(f"n_molecules must be an integer, got {n_molecules!r}")
-        if n_molecules < 1:
-            raise ValueError(f"n_molecules must be >= 1, got {n_molecules}")
-        counts = _split_counts(counts, int(n_molecules))
+    counts = transmitter_counts(geom, n_molecules)
     n = int(counts.sum())
     rel = [t.release_time for t in geom.transmitters]
     if any(r >= t_end for r in rel):
