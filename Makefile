@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all lint install clean bench
+.PHONY: demo test test-all lint doctest install clean bench
 
 $(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,16 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check packages benchmarks scripts
 
-# Fast tier: every test except those marked `slow` (long statistical validations).
-test: lint
+# The runnable Examples section of every public docstring.
+doctest: $(STAMP)
+	$(BIN)/python -m pytest --doctest-modules --import-mode=prepend -q packages/dmfsharp/src packages/mcvd/src
+
+# Fast tier: every test except those marked `slow` (long statistical validations), plus doctests.
+test: lint doctest
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) packages/dmfsharp/tests packages/mcvd/tests
 
 # Everything, including the long validations.
-test-all: lint
+test-all: lint doctest
 	$(BIN)/python -m pytest $(PYTEST_ARGS) packages/dmfsharp/tests packages/mcvd/tests
 
 bench: $(STAMP)
