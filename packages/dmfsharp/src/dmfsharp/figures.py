@@ -191,7 +191,32 @@ def _plane_panel(ax, res: EscapeResult, vN, paths, span_a: float, span_b: float)
 
 def plot_fig1_contour(data: Figure1Data, ax=None):
     """Panel (a): loss contours on the (v_1, v_N) plane and the projected GD trajectories, with
-    an inset zoom when an escaping trajectory is too small to see at the full scale."""
+    an inset zoom when an escaping trajectory is too small to see at the full scale.
+
+    Parameters
+    ----------
+    data : Figure1Data
+        From :func:`figure1_experiment` (iterates kept).
+    ax : matplotlib Axes, optional
+        Target axes (a new figure otherwise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> data = figure1_experiment(depth=4, steps=200)
+    >>> fig = plot_fig1_contour(data)
+    >>> len(fig.axes)  # the panel and its colour bar
+    2
+    >>> len(fig.axes[0].get_legend().get_texts()) == len(data.result.runs) + 1  # + the start
+    True
+    >>> plt.close(fig)
+    """
     fig, ax = _new_ax(ax)
     res = data.result
     fac, v1, vN = res.start, res.v1, data.vN
@@ -231,7 +256,33 @@ def plot_fig1_contour(data: Figure1Data, ax=None):
 
 
 def plot_growth(res: EscapeResult, ax=None):
-    """``|<w_t - w*, v_1>|`` (log axis) per run against the predicted ``rho |1 - eta lambda|^t``."""
+    """``|<w_t - w*, v_1>|`` (log axis) per run against the predicted ``rho |1 - eta lambda|^t``.
+
+    Parameters
+    ----------
+    res : EscapeResult
+        Escape runs (:func:`dmfsharp.escape.escape`).
+    ax : matplotlib Axes, optional
+        Target axes (a new figure otherwise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> res = matrix_escape_experiments((3,), width=2, eta_factors=(0.9, 1.1), steps=100)[0]
+    >>> fig = plot_growth(res)
+    >>> ax = fig.axes[0]
+    >>> len(ax.get_legend().get_texts())  # one entry per run + the escape radius
+    3
+    >>> bool(ax.lines[-1].get_ydata()[0] == res.escape_radius)
+    True
+    >>> plt.close(fig)
+    """
     fig, ax = _new_ax(ax)
     for run, col in zip(res.runs, _colors(len(res.runs))):
         tr = run.gd.trace
@@ -257,12 +308,57 @@ def plot_growth(res: EscapeResult, ax=None):
 
 
 def plot_fig1_growth(data: Figure1Data, ax=None):
-    """Panel (b) of Figure 1: :func:`plot_growth` of the Figure 1 runs."""
+    """Panel (b) of Figure 1: :func:`plot_growth` of the Figure 1 runs.
+
+    Parameters
+    ----------
+    data : Figure1Data
+        From :func:`figure1_experiment`.
+    ax : matplotlib Axes, optional
+        Target axes (a new figure otherwise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_fig1_growth(figure1_experiment(depth=4, steps=200))
+    >>> fig.axes[0].get_title()
+    'escape from radius ρ = 1e-09 along v₁'
+    >>> plt.close(fig)
+    """
     return plot_growth(data.result, ax=ax)
 
 
 def plot_loss(res: EscapeResult, ax=None):
-    """Loss against steps (log axis), one line per step size."""
+    """Loss against steps (log axis), one line per step size.
+
+    Parameters
+    ----------
+    res : EscapeResult
+        Escape runs (:func:`dmfsharp.escape.escape`).
+    ax : matplotlib Axes, optional
+        Target axes (a new figure otherwise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> res = matrix_escape_experiments((3,), width=2, eta_factors=(0.9, 1.1), steps=100)[0]
+    >>> fig = plot_loss(res)
+    >>> len(fig.axes[0].lines) == len(res.runs)
+    True
+    >>> plt.close(fig)
+    """
     fig, ax = _new_ax(ax)
     for run, col in zip(res.runs, _colors(len(res.runs))):
         tr = run.gd.trace
@@ -278,7 +374,33 @@ def plot_loss(res: EscapeResult, ax=None):
 
 
 def plot_sharpness(res: EscapeResult, ax=None):
-    """Sharpness against steps with the ``2/eta`` line of each run (edge-of-stability plot)."""
+    """Sharpness against steps with the ``2/eta`` line of each run (edge-of-stability plot).
+
+    Parameters
+    ----------
+    res : EscapeResult
+        Escape runs with sharpness recorded (``sharpness_every > 0``).
+    ax : matplotlib Axes, optional
+        Target axes (a new figure otherwise).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> res = matrix_escape_experiments((3,), width=2, eta_factors=(0.9, 1.1), steps=100)[0]
+    >>> fig = plot_sharpness(res)
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['2/η, η·λ/2 = 0.9', '2/η, η·λ/2 = 1.1', 'flattest minimizer']
+    >>> bool(ax.lines[-1].get_ydata()[0] == res.flattest)
+    True
+    >>> plt.close(fig)
+    """
     fig, ax = _new_ax(ax)
     for run, col in zip(res.runs, _colors(len(res.runs))):
         tr = run.gd.trace
@@ -296,7 +418,30 @@ def plot_sharpness(res: EscapeResult, ax=None):
 
 
 def figure1(data: Figure1Data | None = None):
-    """The three-panel Figure 1 (contour + trajectories, log-radius growth, loss)."""
+    """The three-panel Figure 1 (contour + trajectories, log-radius growth, loss).
+
+    Parameters
+    ----------
+    data : Figure1Data, optional
+        From :func:`figure1_experiment` (default: ``figure1_experiment()``, the paper's
+        15-layer setting).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig = figure1(figure1_experiment(depth=4, steps=200))
+    >>> [ax.get_title()[:3] for ax in fig.axes[:3]]  # + the colour bar of panel (a)
+    ['(a)', '(b)', '(c)']
+    >>> len(fig.axes)
+    4
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     data = figure1_experiment() if data is None else data
@@ -350,7 +495,30 @@ def matrix_escape_experiments(
 
 
 def matrix_figure(results: Sequence[EscapeResult]):
-    """One row per experiment: growth along ``v_1``, loss, sharpness vs ``2/eta``."""
+    """One row per experiment: growth along ``v_1``, loss, sharpness vs ``2/eta``.
+
+    Parameters
+    ----------
+    results : sequence of EscapeResult
+        From :func:`matrix_escape_experiments`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> res = matrix_escape_experiments((3, 4), width=2, eta_factors=(1.1,), steps=100)
+    >>> fig = matrix_figure(res)
+    >>> len(fig.axes)  # 2 experiments x 3 panels
+    6
+    >>> fig.axes[3].get_title()
+    'depth 4, dims 2x2x2x2x2: escape along v₁'
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
@@ -381,6 +549,22 @@ def escape_demo(out, save) -> tuple[str, list[str]]:
         Report section (``###`` headings).
     summary_rows : list of str
         Rows ``| case | quantity | dmfsharp | reference | note |``.
+
+    Examples
+    --------
+    The experiments have fixed sizes (15-layer Figure 1, depths 3-6, 100 random minimizers for
+    the claims) and take ~14 s, so the call is skipped here; ``make demo`` runs it.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> markdown, rows = escape_demo(out, lambda fig, path: fig.savefig(path))  # doctest: +SKIP
+    >>> sorted(p.name for p in out.glob("*.png"))  # doctest: +SKIP
+    ['escape_matrix.png', 'fig1_escape.png']
+    >>> len(rows)  # doctest: +SKIP
+    2
     """
     import matplotlib.pyplot as plt
 

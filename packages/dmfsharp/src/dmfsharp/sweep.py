@@ -258,6 +258,24 @@ def load_results(path: str | os.PathLike, *, repair: bool = False) -> list[dict]
     Returns
     -------
     list of dict
+
+    Raises
+    ------
+    ValueError
+        A complete line that is not valid JSON (one line naming the line number).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "results.jsonl")
+    >>> _ = open(path, "w").write('{"key": "a", "escaped": true}\\n{"key": "b", "esc')  # torn
+    >>> load_results(path)
+    [{'key': 'a', 'escaped': True}]
+    >>> _ = load_results(path, repair=True)
+    >>> open(path).read()
+    '{"key": "a", "escaped": true}\\n'
+    >>> load_results(os.path.join(tempfile.mkdtemp(), "missing.jsonl"))
+    []
     """
     path = Path(path)
     if not path.exists():
@@ -287,11 +305,32 @@ def _append(fh, record: dict) -> None:
 def connect_scheduler(address: str, timeout: float = 10.0):
     """A ``dask.distributed.Client`` for ``address``, failing within ``timeout`` seconds.
 
+    Parameters
+    ----------
+    address : str
+        Scheduler address, e.g. ``"tcp://host:8786"``.
+    timeout : float, default 10.0
+        Connection timeout (s).
+
+    Returns
+    -------
+    distributed.Client
+        Close it when done.
+
     Raises
     ------
     ValueError
         One line naming the address when no scheduler answers in time (or the address is
         malformed).
+
+    Examples
+    --------
+    Nothing listens on port 9 of this machine, so the call fails within the 0.5 s timeout:
+
+    >>> connect_scheduler("tcp://127.0.0.1:9", timeout=0.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: scheduler: cannot connect to 'tcp://127.0.0.1:9' within 0.5 s (...)
     """
     from distributed import Client
 
