@@ -99,7 +99,33 @@ def _bounds_lines() -> list[str]:
 
 
 def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Closed-form models on the paper's topology against the exact response (if available)."""
+    """Closed-form models on the paper's topology against the exact response (if available).
+
+    Curves on 5 ms bins from 0 to 2 s; positions in µm, D in µm²/s.
+
+    Parameters
+    ----------
+    out : Path
+        Existing output folder (``analytic_paper.png`` is written there).
+    seed : numpy.random.SeedSequence
+        Unused (deterministic section); part of the section signature.
+
+    Returns
+    -------
+    Section
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_analytic(out, np.random.SeedSequence(0))
+    >>> sec.markdown.startswith("### Analytic channel models"), (out / "analytic_paper.png").exists()
+    (True, True)
+    >>> f"F(∞) = {capture(paper_geometry()).F_inf:.6f}" in sec.markdown  # exact Kelvin capture
+    True
+    """
     import matplotlib.pyplot as plt
 
     from .plots import plot_geometry, plot_responses
@@ -193,7 +219,35 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
 
 
 def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Accuracy map of the closed forms against the exact solution (``mcvd.accuracy``)."""
+    """Accuracy map of the closed forms against the exact solution (``mcvd.accuracy``).
+
+    Gaps 0.1-30 µm, times up to 2 s (see :func:`mcvd.accuracy.accuracy_map`); ~3 s.
+
+    Parameters
+    ----------
+    out : Path
+        Existing output folder (``accuracy_map.png`` and ``accuracy_vs_gap.png``).
+    seed : numpy.random.SeedSequence
+        Unused (deterministic section); part of the section signature.
+
+    Returns
+    -------
+    Section
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_accuracy(out, np.random.SeedSequence(0))
+    >>> sec.markdown.startswith("### Accuracy map"), "400-point curve" in sec.markdown
+    (True, True)
+    >>> sorted(p.name for p in out.glob("*.png"))
+    ['accuracy_map.png', 'accuracy_vs_gap.png']
+    >>> len(sec.summary_rows), sec.summary_rows[0].startswith("| accuracy map (24 geometries)")
+    (1, True)
+    """
     import time
 
     from .accuracy import accuracy_map, accuracy_report
@@ -227,7 +281,35 @@ def section_fixed_step(out: Path, seed: np.random.SeedSequence) -> Section:
 
 
 def section_event_map(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Simulator-based accuracy map on a reduced grid (event-driven helper, issue 6; ~15 s)."""
+    """Simulator-based accuracy map on a reduced grid (event-driven helper, issue 6; ~15 s).
+
+    Gaps 0.3, 3 and 30 µm, times 0.1, 0.5, 2 s and ∞ (:data:`mcvd.sim.crosscheck.DEMO_GRID`).
+
+    Parameters
+    ----------
+    out : Path
+        Existing output folder (``event_map_errors.png`` and ``event_map_z.png``).
+    seed : numpy.random.SeedSequence
+        Seed of the simulations.
+
+    Returns
+    -------
+    Section
+
+    Examples
+    --------
+    The grid is fixed and the simulations take ~15 s, so the call is skipped here (``make demo``
+    runs it; ``mcvd crosscheck`` runs a grid of any size, see
+    :func:`mcvd.sim.crosscheck.cmd_crosscheck`).
+
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_event_map(out, np.random.SeedSequence(0))  # doctest: +SKIP
+    >>> sorted(p.name for p in out.glob("*.png"))  # doctest: +SKIP
+    ['event_map_errors.png', 'event_map_z.png']
+    """
     from .sim.crosscheck import demo_section
 
     return demo_section(out, seed)

@@ -211,7 +211,7 @@ class Box:
         object.__setattr__(self, "max", hi)
 
     def contains(self, x) -> bool:
-        """Whether point ``x`` lies inside or on the box."""
+        """Whether point ``x`` (µm) lies inside or on the box."""
         x = np.asarray(x, dtype=float)
         return bool(np.all(x >= np.array(self.min)) and np.all(x <= np.array(self.max)))
 
@@ -600,7 +600,8 @@ class Geometry:
             )
 
     def with_transmitter(self, position, molecules: int = 1, release_time: float = 0.0):
-        """Copy with a single transmitter at ``position``."""
+        """Copy with a single transmitter at ``position`` (µm), releasing ``molecules`` at
+        ``release_time`` (s)."""
         tx = Transmitter(position, molecules, release_time)
         return Geometry(self.D, (tx,), self.receivers, self.planes, self.obstacles)
 
@@ -615,8 +616,11 @@ class Geometry:
         transmitter : sequence of 3 floats
             Transmitter position (µm) (one molecule released at t = 0).
         receivers : sequence of (center, radius)
+            Receiver centres and radii (µm).
         planes : sequence of (point, normal)
+            A point on each plane (µm) and its normal (any length, dimensionless).
         obstacles : sequence of (min, max)
+            Box corners (µm).
 
         Examples
         --------

@@ -142,8 +142,8 @@ def cross_check(
     models : sequence of str, optional
         Closed forms (default ``mcvd.accuracy.DEFAULT_MODELS``).
     gaps, placements, times : optional
-        The grid (defaults: those of :func:`mcvd.accuracy.accuracy_map`; ``inf`` allowed in
-        ``times``).
+        The grid: gaps (µm), placement names, times (s) (defaults: those of
+        :func:`mcvd.accuracy.accuracy_map`; ``inf`` allowed in ``times``).
     se : float, optional
         Standard error of the simulated reference per cell (default
         :data:`mcvd.sim.event.REFERENCE_SE` = 5e-4).
@@ -282,7 +282,22 @@ def _floats(text: str, name: str) -> list[float]:
 
 
 def add_crosscheck_parser(sub) -> None:
-    """Register ``mcvd crosscheck`` (full simulator-based accuracy map) on argparse sub-parsers."""
+    """Register ``mcvd crosscheck`` (full simulator-based accuracy map) on argparse sub-parsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        From ``ArgumentParser.add_subparsers()``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="mcvd")
+    >>> add_crosscheck_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["crosscheck", "--gaps", "0.3,3", "--se", "1e-3"])
+    >>> args.func is cmd_crosscheck, args.gaps, args.se, args.out
+    (True, '0.3,3', 0.001, 'out/mcvd-crosscheck')
+    """
     p = sub.add_parser(
         "crosscheck",
         help="accuracy map of the closed forms against the event-driven simulator, vs exact",
@@ -300,7 +315,37 @@ def add_crosscheck_parser(sub) -> None:
 
 
 def cmd_crosscheck(args) -> int:
-    """Run ``mcvd crosscheck`` (see ``mcvd crosscheck --help``)."""
+    """Run ``mcvd crosscheck`` (see ``mcvd crosscheck --help``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``mcvd crosscheck`` arguments (gaps in µm, times in s).
+
+    Returns
+    -------
+    int
+        Exit status 0; ``crosscheck.md`` and the figures are written to ``args.out``.
+
+    Examples
+    --------
+    One cell (gap 3 µm, transmitter on the plane, t = 0.5 s) at SE 5e-3:
+
+    >>> import contextlib, io, json, os, tempfile
+    >>> from mcvd.cli import build_parser
+    >>> out = tempfile.mkdtemp()
+    >>> args = build_parser().parse_args(
+    ...     ["crosscheck", "--out", out, "--se", "5e-3", "--gaps", "3", "--placements",
+    ...      "on-plane", "--times", "0.5", "--models", "kamber2024", "--json"])
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf):
+    ...     status = cmd_crosscheck(args)
+    >>> res = json.loads(buf.getvalue())
+    >>> status, res["agree"], bool(res["max_abs_z"] <= 4), list(res["model_errors"])
+    (0, True, True, ['kamber2024'])
+    >>> os.path.exists(os.path.join(out, "crosscheck.md"))
+    True
+    """
     import json
 
     import matplotlib

@@ -710,7 +710,7 @@ def params_from_scenario(
         Total molecules (split over transmitters in proportion to their ``molecules``); default
         the scenario's total.
     bin_edges : array_like, optional
-        Result time bins (default :func:`default_bin_edges`).
+        Result time bin edges (s) (default :func:`default_bin_edges`).
     keep_times : bool, optional
         Keep individual absorption times (default: when ``n_molecules <= 1e7``).
 
@@ -815,7 +815,7 @@ def simulate(
     destruction_radius : float, optional
         Off by default; biases F low (warns).
     bin_edges : array_like, optional
-        Time bins of the result; default multiples of ``dt`` (at most 20 000 bins).
+        Time bin edges of the result (s); default multiples of ``dt`` (at most 20 000 bins).
     keep_times : bool, optional
         Keep every absorption time (default for up to 1e7 molecules).
     run_dir, executor, workers, client, scheduler, chunk_size, progress
