@@ -228,7 +228,18 @@ def _fmt(x: float) -> str:
 
 
 def section_exact_vs_dense(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Exact vs dense Hessian vs S on a 15-layer scalar, a depth-2 and a depth-5 minimizer."""
+    """Exact vs dense Hessian vs S on a 15-layer scalar, a depth-2 and a depth-5 minimizer.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_exact_vs_dense(out, np.random.SeedSequence(SEED))
+    >>> (out / "sharpness_comparison.png").exists(), len(sec.summary_rows)
+    (True, 4)
+    """
     s_scalar, s_d2, s_d5, s_bal = seed.spawn(4)
     scalar = scalar_minimizer(15, rng=s_scalar)
     bal = balanced_minimizer(
@@ -278,7 +289,19 @@ def section_exact_vs_dense(out: Path, seed: np.random.SeedSequence) -> Section:
 
 
 def section_bound_gap(out: Path, seed: np.random.SeedSequence) -> Section:
-    """How far S is from the exact value, and the exact value from the flattest, versus depth."""
+    """How far S is from the exact value, and the exact value from the flattest, versus depth.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_bound_gap(out, np.random.SeedSequence(SEED))
+    >>> rows = [ln for ln in sec.markdown.splitlines() if ln.startswith("| ")][1:]
+    >>> (out / "bound_gap.png").exists(), [r.split(" | ")[0] for r in rows]  # depths 2..10
+    (True, ['| 2', '| 3', '| 4', '| 5', '| 6', '| 7', '| 8', '| 9', '| 10'])
+    """
     depths = list(range(2, 11))
     n_samples = 8
     gaps = np.empty((len(depths), n_samples))
@@ -311,7 +334,20 @@ def section_bound_gap(out: Path, seed: np.random.SeedSequence) -> Section:
 
 def section_escape(out: Path, seed: np.random.SeedSequence) -> Section:
     """GD escape experiments: Figure 1, matrix-case figures, escape table and claim checks
-    (:func:`dmfsharp.figures.escape_demo`; its experiments use their own documented seeds)."""
+    (:func:`dmfsharp.figures.escape_demo`; its experiments use their own documented seeds).
+
+    Examples
+    --------
+    ~14 s (fixed-size experiments), so the call is skipped here; ``make demo`` runs it.
+
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_escape(out, np.random.SeedSequence(SEED))  # doctest: +SKIP
+    >>> sorted(p.name for p in out.glob("*.png"))  # doctest: +SKIP
+    ['escape_matrix.png', 'fig1_escape.png']
+    """
     from .figures import escape_demo
 
     markdown, rows = escape_demo(out, _save)

@@ -207,7 +207,15 @@ class SweepResult:
 
 
 def cell_seed(config: SweepConfig, cell: SweepCell) -> np.random.SeedSequence:
-    """The cell's ``SeedSequence`` (see the module docstring)."""
+    """The cell's ``SeedSequence`` (see the module docstring).
+
+    Examples
+    --------
+    >>> cfg = SweepConfig((3,), (2,), (1.1,), (0, 1), base_seed=5)
+    >>> a, b = (cell_seed(cfg, c) for c in cfg.cells())
+    >>> a.spawn_key, b.spawn_key, a.entropy
+    ((3, 2, 0), (3, 2, 1), 5)
+    """
     return np.random.SeedSequence(config.base_seed, spawn_key=(cell.depth, cell.width, cell.seed))
 
 

@@ -274,7 +274,20 @@ def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
 
 #: The demo sections, in report order. Each is ``f(out: Path, seed: SeedSequence) -> Section``.
 def section_fixed_step(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Fixed-step particle simulation studies (``mcvd.sim.studies``; small molecule counts)."""
+    """Fixed-step particle simulation studies (``mcvd.sim.studies``; small molecule counts).
+
+    Examples
+    --------
+    ~20 s (fixed study sizes), so the call is skipped here; ``make demo`` runs it.
+
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> out = Path(tempfile.mkdtemp())
+    >>> sec = section_fixed_step(out, np.random.SeedSequence(0))  # doctest: +SKIP
+    >>> sec.markdown.startswith("###")  # doctest: +SKIP
+    True
+    """
     from .sim.studies import demo_section
 
     return demo_section(out, seed)

@@ -339,7 +339,13 @@ def _compose(maps):
 
 
 def slab_width(planes: Sequence[Plane]) -> float:
-    """Width (µm) of the slab between two parallel planes facing each other."""
+    """Width (µm) of the slab between two parallel planes facing each other.
+
+    Examples
+    --------
+    >>> slab_width([Plane((0, 0, 0), (1, 0, 0)), Plane((12, 0, 0), (-1, 0, 0))])
+    12.0
+    """
     p0, p1 = planes
     return float(p0.signed_distance(p1.point))
 
