@@ -20,7 +20,7 @@ Part 2: dmfsharp alone on L = 50, width 512 (13.1 M parameters): wall time, prod
 relative eigen-residual ||K x - mu x|| / mu (which bounds the relative eigenvalue error by its
 square divided by the relative gap).
 
-Why the speed-up is about 20x, not 100x (measured; numbers in the README): the nonzero spectra
+Why the speed-up is 10-20x, not 100x (measured; numbers in the README): the nonzero spectra
 of the Hessian ``2c J^T J`` and of ``K = J J^T`` coincide and their Krylov spaces correspond one
 to one, so from the same start Lanczos needs as many products on either. The gains are the cost
 per product (two GEMMs of ``L d^3`` multiply-adds for K versus a forward-over-reverse HVP of
