@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, fields
 from multiprocessing import get_context
 from pathlib import Path
@@ -351,12 +352,22 @@ def connect_scheduler(address: str, timeout: float = 10.0):
         ) from None
 
 
+# Most often a script that starts the pool at import time: spawned workers re-import __main__.
+SPAWN_HINT = (
+    "executor: the local process pool broke (a worker died); if this runs from a script, put the "
+    "call under `if __name__ == '__main__':` (workers are spawned and re-import the script), or "
+    "use executor='serial'"
+)
+
+
 def _local_results(config, todo, max_workers) -> Iterator[dict]:
     with ProcessPoolExecutor(max_workers=max_workers, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(run_cell, config, cell) for cell in todo]
         try:
             for fut in as_completed(futures):
                 yield fut.result()
+        except BrokenProcessPool:
+            raise RuntimeError(SPAWN_HINT) from None
         finally:
             for fut in futures:
                 fut.cancel()

@@ -341,6 +341,10 @@ def run_chunks(
                 try:
                     for fut in cf.as_completed(futs):
                         finish(futs[fut], fut.result())
+                except cf.process.BrokenProcessPool:
+                    for f in futs:
+                        f.cancel()
+                    raise RuntimeError(SPAWN_HINT) from None
                 except BaseException:
                     for f in futs:
                         f.cancel()
@@ -354,6 +358,14 @@ def run_chunks(
     meta.update(metadata or {})
     meta.update(seed=seed, n_chunks=len(tasks), chunk_size=int(chunk_size))
     return dataclasses.replace(merged, metadata=meta)
+
+
+# Most often a script that starts the pool at import time: spawned workers re-import __main__.
+SPAWN_HINT = (
+    "executor: the local process pool broke (a worker died); if this runs from a script, put the "
+    "call under `if __name__ == '__main__':` (workers are spawned and re-import the script), or "
+    "pass executor='inline'"
+)
 
 
 def _run_dask(kernel, params, pending, finish, client, scheduler, connect_timeout) -> None:
