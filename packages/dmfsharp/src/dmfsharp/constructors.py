@@ -21,10 +21,6 @@ __all__ = [
 ]
 
 
-def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def _check_dims(dims: Sequence[int]) -> tuple[int, ...]:
     try:
         dims = tuple(int(d) for d in dims)
@@ -68,7 +64,7 @@ def gaussian_minimizer(dims: Sequence[int], rng=None) -> Factorization:
     ((4, 8, 8, 3), True)
     """
     dims = _check_dims(dims)
-    g = _rng(rng)
+    g = np.random.default_rng(rng)
     ws = [
         g.standard_normal((dims[i + 1], dims[i])) / np.sqrt(dims[i]) for i in range(len(dims) - 1)
     ]
@@ -88,7 +84,7 @@ def random_target(shape: tuple[int, int], rank: int | None = None, rng=None) -> 
     2
     """
     m, n = (int(s) for s in shape)
-    g = _rng(rng)
+    g = np.random.default_rng(rng)
     if rank is None:
         return g.standard_normal((m, n))
     if not 0 <= rank <= min(m, n):
@@ -143,7 +139,7 @@ def balanced_minimizer(target, dims: Sequence[int] | None = None, rng=None) -> F
     if min(dims[1:-1], default=r) < r:
         raise ValueError(f"dims: every hidden width must be >= rank(target) = {r}, got {dims}")
     L = len(dims) - 1
-    g = None if rng is None else _rng(rng)
+    g = None if rng is None else np.random.default_rng(rng)
     frames = [Vt[:r].T]
     for d in dims[1:-1]:
         frames.append(np.eye(d, r) if g is None else _random_orthonormal(d, r, g))
@@ -183,7 +179,7 @@ def unbalanced_minimizer(
     """
     if not np.isfinite(spread) or spread < 0:
         raise ValueError(f"spread: must be finite and >= 0, got {spread!r}")
-    g = _rng(rng)
+    g = np.random.default_rng(rng)
     base = balanced_minimizer(target, dims, rng=g)
     ws = [w.copy() for w in base.weights]
     for i in range(len(ws) - 1):  # gauge between layer i and i+1
@@ -231,7 +227,7 @@ def scalar_minimizer(depth: int, rng=None, target: float | None = None, spread: 
         raise ValueError(f"depth: must be >= 1, got {depth}")
     if not np.isfinite(spread) or spread < 0:
         raise ValueError(f"spread: must be finite and >= 0, got {spread!r}")
-    g = _rng(rng)
+    g = np.random.default_rng(rng)
     m = float(g.uniform(0.5, 2.0)) if target is None else float(target)
     if not np.isfinite(m) or m == 0:
         raise ValueError(f"target: must be finite and nonzero, got {target!r}")

@@ -264,7 +264,7 @@ def _unit_direction(fac: Factorization, direction: str, v1: np.ndarray, rng) -> 
         return v1
     if direction == "vN":
         return fac.join(null_direction(fac))
-    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    g = np.random.default_rng(rng)
     u = g.standard_normal(fac.n_params)
     return u / np.linalg.norm(u)
 

@@ -352,7 +352,7 @@ def _rank_one_start(
             x = y @ P
             x /= np.linalg.norm(x)
     else:
-        g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        g = np.random.default_rng(rng)
         y, x = g.standard_normal(K.dl), g.standard_normal(K.d0)
         y /= np.linalg.norm(y)
         x /= np.linalg.norm(x)
@@ -427,7 +427,7 @@ def _kronecker_subspace_start(K: KOperator, X0: np.ndarray, rng, block: int = 16
     G, H = K.grams.G, K.grams.H
     L, dl, d0 = K.depth, K.dl, K.d0
     cap = min(KRON_START_MAX_SIDE, dl, d0, max(8, min(dl, d0) // 3))
-    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    g = np.random.default_rng(rng)
     # X0 = y x^T: its largest column is along y, and X0^T y along x (no SVD needed)
     y = X0[:, np.argmax(np.einsum("ij,ij->j", X0, X0))]
     x = y @ X0
@@ -649,7 +649,7 @@ def _sharpness_dense_hessian(fac, c, **_):
 
 def _sharpness_lanczos_hvp(fac, c, *, tol, rng, maxiter):
     op = hessian_operator(fac, c)
-    g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    g = np.random.default_rng(rng)
     v0 = g.standard_normal(fac.n_params)
     converged = True
     try:
