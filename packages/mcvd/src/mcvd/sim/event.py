@@ -42,7 +42,7 @@ motion is recurrent in the plane of the slab (``F(inf) = 1`` total), so an infin
 rejected there.
 
 Random numbers: molecule ``g`` of a run has its own xoroshiro128++ stream, seeded from
-``SeedSequence(seed)`` and ``g`` (the fixed-step simulator's generator, reused), and the kernel is
+``SeedSequence(seed)`` and ``g`` (:mod:`mcvd.sim._rng`, shared with the fixed-step simulator), and the kernel is
 parallel over molecules (``numba.prange``): results depend only on the seed, not on the number of
 threads, the chunking or the scheduling.
 
@@ -63,8 +63,9 @@ import numpy as np
 from .. import __version__
 from ..geometry import Geometry, slab_width
 from ..scenario import as_scenario
+from ._rng import KERNEL_LOCK, stream_state, uniform
 from .exit_time import tau_from_uniform
-from .fixedstep import _KERNEL_LOCK, _seed, _uniform, transmitter_counts
+from .fixedstep import transmitter_counts
 from .result import SimulationResult
 from .runner import ChunkTask, resolve_seed, run_chunks
 
@@ -390,7 +391,7 @@ def _walk_molecules(
     for m in numba.prange(times.shape[0]):
         g = start + m
         src = np.searchsorted(tx_end, g, side="right")
-        s0, s1 = _seed(key0, key1, g)
+        s0, s1 = stream_state(key0, key1, g)
         x = start_pos[src].copy()
         t = start_time[src]
         k = 0
@@ -409,19 +410,19 @@ def _walk_molecules(
                 dx1 = x[1] - ec[1]
                 dx2 = x[2] - ec[2]
                 if dx0 * dx0 + dx1 * dx1 + dx2 * dx2 >= 4.0 * er * er:
-                    u1, s0, s1 = _uniform(s0, s1)
-                    u2, s0, s1 = _uniform(s0, s1)
-                    u3, s0, s1 = _uniform(s0, s1)
+                    u1, s0, s1 = uniform(s0, s1)
+                    u2, s0, s1 = uniform(s0, s1)
+                    u3, s0, s1 = uniform(s0, s1)
                     if _escape_or_return(x, ec, er, u1, u2, u3):
                         break
                     continue
             R = min(d, cap)
-            v, s0, s1 = _uniform(s0, s1)  # open (0, 1): survival level of the exit time
+            v, s0, s1 = uniform(s0, s1)  # open (0, 1): survival level of the exit time
             t = t + tau_from_uniform(v) * R * R / D
             if t > horizon:
                 break
-            u1, s0, s1 = _uniform(s0, s1)
-            u2, s0, s1 = _uniform(s0, s1)
+            u1, s0, s1 = uniform(s0, s1)
+            u2, s0, s1 = uniform(s0, s1)
             _move(x, R, u1, u2)
         times[m] = t_hit
         who[m] = hit
@@ -451,8 +452,8 @@ def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
     """Walk the run's molecules ``start ... start + count - 1`` until absorbed or past the horizon.
 
     Molecule ``g`` (global index) draws from its own xoroshiro128++ stream keyed by the run's
-    seed and ``g`` (the fixed-step simulator's generator), so the result depends only on
-    ``seed`` — not on the chunking, the number of threads or the scheduling.
+    seed and ``g`` (:mod:`mcvd.sim._rng`, shared with the fixed-step kernel), so the result
+    depends only on ``seed`` — not on the chunking, the number of threads or the scheduling.
 
     Parameters
     ----------
@@ -484,7 +485,7 @@ def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
     times = np.empty(count)
     who = np.empty(count, dtype=np.int64)
     jumps = np.empty(count, dtype=np.int64)
-    with _KERNEL_LOCK:  # numba's parallel region must not be entered concurrently
+    with KERNEL_LOCK:  # numba's parallel region must not be entered concurrently
         _walk_molecules(
             np.uint64(key0),
             np.uint64(key1),

@@ -35,7 +35,8 @@ Random numbers
 --------------
 Each molecule has its own xoroshiro128++ stream seeded by splitmix64 from the run key (two
 64-bit words of ``SeedSequence(seed)``) and its global molecule index; normals come from a
-256-layer ziggurat (Marsaglia & Tsang 2000, Doornik's ZIGNOR variant). Results therefore depend
+256-layer ziggurat (Marsaglia & Tsang 2000, Doornik's ZIGNOR variant); the generator lives in
+:mod:`mcvd.sim._rng` (shared with the event-driven simulator). Results therefore depend
 on the seed only — not on the number of threads, chunks or workers. In-kernel generation is
 faster than pre-generating numpy normals (whose rate bounds any pre-generation design; see
 ``benchmarks/mcvd_fixed_step.py``).
@@ -47,7 +48,6 @@ available but off by default; it biases F(t) low and a warning says so.
 from __future__ import annotations
 
 import math
-import threading
 import warnings
 from dataclasses import dataclass
 
@@ -56,6 +56,7 @@ from numba import njit, prange
 
 from .. import __version__
 from ..scenario import as_scenario
+from ._rng import KERNEL_LOCK, ZIG_RATIO, ZIG_TAIL, ZIG_X, normal, stream_state, uniform
 from .result import SimulationResult
 from .runner import ChunkTask, run_chunks
 
@@ -82,108 +83,15 @@ KEEP_TIMES_MAX = 10_000_000
 #: maximum number of time bins of the default bin grid
 MAX_BINS = 20_000
 
-#: serialises kernel calls within one process (each call already uses every numba thread; the
-#: workqueue threading layer must not be entered concurrently, e.g. by a multi-threaded dask worker)
-_KERNEL_LOCK = threading.Lock()
 
 # ----------------------------------------------------------------------------- random numbers
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_MASK8 = np.uint64(0xFF)
-_TO_UNIT = 2.0**-53
-
-
-def _zig_tables(n: int = 256, r: float = 3.6541528853610088, v: float = 0.00492867323399):
-    """Ziggurat tables (Doornik's ZIGNOR layout) for the standard normal."""
-    x = np.zeros(n + 1)
-    f = math.exp(-0.5 * r * r)
-    x[0] = v / f
-    x[1] = r
-    for i in range(2, n):
-        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
-        f = math.exp(-0.5 * x[i] * x[i])
-    ratio = x[1:] / x[:-1]
-    return x, ratio, r
-
-
-_ZX, _ZR, _ZTAIL = _zig_tables()
-
-
-@njit(cache=True)
-def _splitmix(x):
-    x = x + _GOLDEN
-    z = x
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return x, z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def _rotl(x, k):
-    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
-
-
-@njit(cache=True)
-def _next(s0, s1):
-    """xoroshiro128++: returns (64 random bits, new state)."""
-    out = _rotl(s0 + s1, 17) + s0
-    s1 = s1 ^ s0
-    s0 = _rotl(s0, 49) ^ s1 ^ (s1 << np.uint64(21))
-    s1 = _rotl(s1, 28)
-    return out, s0, s1
-
-
-@njit(cache=True)
-def _uniform(s0, s1):
-    """Uniform double in the open interval (0, 1)."""
-    r, s0, s1 = _next(s0, s1)
-    return (np.float64(r >> np.uint64(11)) + 0.5) * _TO_UNIT, s0, s1
-
-
-@njit(cache=True)
-def _seed(key0, key1, g):
-    """xoroshiro128++ state for molecule ``g`` of the run with key (key0, key1)."""
-    x, a = _splitmix(key0 ^ (np.uint64(g) * _GOLDEN))
-    x, b = _splitmix(x ^ key1)
-    if a == 0 and b == 0:
-        a = _GOLDEN
-    return a, b
-
-
-@njit(cache=True)
-def _normal(s0, s1, zx, zr, tail):
-    """Standard normal by the 256-layer ziggurat; returns (z, new state)."""
-    while True:
-        r, s0, s1 = _next(s0, s1)
-        i = np.int64(r & _MASK8)
-        u = 2.0 * (np.float64(r >> np.uint64(11)) * _TO_UNIT) - 1.0
-        if abs(u) < zr[i]:
-            return u * zx[i], s0, s1
-        if i == 0:  # tail beyond `tail` (Marsaglia 1964)
-            while True:
-                e1, s0, s1 = _uniform(s0, s1)
-                e2, s0, s1 = _uniform(s0, s1)
-                a = math.log(e1) / tail
-                b = math.log(e2)
-                if -2.0 * b >= a * a:
-                    break
-            return (a - tail if u < 0.0 else tail - a), s0, s1
-        x = u * zx[i]
-        f0 = math.exp(-0.5 * (zx[i] * zx[i] - x * x))
-        f1 = math.exp(-0.5 * (zx[i + 1] * zx[i + 1] - x * x))
-        w, s0, s1 = _uniform(s0, s1)
-        if f1 + w * (f0 - f1) < 1.0:
-            return x, s0, s1
-
-
 @njit(cache=True, parallel=True)
 def _normals_kernel(key0, key1, n_streams, per_stream, zx, zr, tail):
     out = np.empty((n_streams, per_stream))
     for g in prange(n_streams):
-        s0, s1 = _seed(key0, key1, g)
+        s0, s1 = stream_state(key0, key1, g)
         for j in range(per_stream):
-            z, s0, s1 = _normal(s0, s1, zx, zr, tail)
+            z, s0, s1 = normal(s0, s1, zx, zr, tail)
             out[g, j] = z
     return out
 
@@ -212,7 +120,7 @@ def standard_normals(n_streams: int, per_stream: int, seed: int = 0) -> np.ndarr
     """
     k0, k1 = ChunkTask(0, 0, 1, int(seed)).key
     return _normals_kernel(
-        np.uint64(k0), np.uint64(k1), int(n_streams), int(per_stream), _ZX, _ZR, _ZTAIL
+        np.uint64(k0), np.uint64(k1), int(n_streams), int(per_stream), ZIG_X, ZIG_RATIO, ZIG_TAIL
     )
 
 
@@ -340,7 +248,7 @@ def _run_molecules(
     inv_ddt = 1.0 / (D * dt)
     for m in prange(count):
         g = start + m
-        s0, s1 = _seed(key0, key1, g)
+        s0, s1 = stream_state(key0, key1, g)
         j = 0
         while g >= tx_end[j]:
             j += 1
@@ -350,9 +258,9 @@ def _run_molecules(
         hit = -1
         t_hit = np.inf
         for k in range(n_steps[j]):
-            g1, s0, s1 = _normal(s0, s1, zx, zr, tail)
-            g2, s0, s1 = _normal(s0, s1, zx, zr, tail)
-            g3, s0, s1 = _normal(s0, s1, zx, zr, tail)
+            g1, s0, s1 = normal(s0, s1, zx, zr, tail)
+            g2, s0, s1 = normal(s0, s1, zx, zr, tail)
+            g3, s0, s1 = normal(s0, s1, zx, zr, tail)
             nx = x + sigma * g1
             ny = y + sigma * g2
             nz = z + sigma * g3
@@ -375,7 +283,7 @@ def _run_molecules(
                     ez = z - rx_c[q, 2]
                     e = d_after * (math.sqrt(ex * ex + ey * ey + ez * ez) - r)
                     if e < bridge_lim:
-                        u, s0, s1 = _uniform(s0, s1)
+                        u, s0, s1 = uniform(s0, s1)
                         if u < math.exp(-e * inv_ddt):
                             hit = q
                 if hit >= 0:
@@ -566,7 +474,7 @@ def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
     out_rx = np.empty(task.count, dtype=np.int64)
     out_t = np.empty(task.count, dtype=np.float64)
     out_pos = np.empty((task.count if positions else 0, 3), dtype=np.float64)
-    with _KERNEL_LOCK:
+    with KERNEL_LOCK:
         _run_molecules(
             np.int64(task.start),
             np.int64(task.count),
@@ -588,9 +496,9 @@ def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
             p.absorption == "bridge",
             p.reflection == "elastic",
             float(p.destruction_radius) ** 2,
-            _ZX,
-            _ZR,
-            _ZTAIL,
+            ZIG_X,
+            ZIG_RATIO,
+            ZIG_TAIL,
             out_rx,
             out_t,
             out_pos,
