@@ -135,7 +135,7 @@ class _Batch:
         for k, f in enumerate(facs):
             if f.dims != dims:
                 raise ValueError(f"facs[{k}]: dims {f.dims} differ from facs[0].dims {dims}")
-        self.dims, self.c, self.B = dims, scale, len(facs)
+        self.facs, self.dims, self.c, self.B = facs, dims, scale, len(facs)
         self.L = len(dims) - 1
         self.scalar = all(d == 1 for d in dims)
         self.flat = np.stack([f.to_vector() for f in facs])
@@ -181,14 +181,9 @@ class _Batch:
         self.G[0][...] = t
         return loss
 
-    def factorization(self, b: int, flat: np.ndarray | None = None) -> Factorization:
-        vec = self.flat[b] if flat is None else flat
-        blocks, start = [], 0
-        for k in range(self.L):
-            n = self.dims[k + 1] * self.dims[k]
-            blocks.append(vec[start : start + n].reshape(self.dims[k + 1], self.dims[k]))
-            start += n
-        return Factorization(blocks, target=self.target[b])
+    def factorization(self, b: int) -> Factorization:
+        """Member ``b`` at the current parameters (a copy, with its own target)."""
+        return self.facs[b].with_vector(self.flat[b])
 
 
 def _as_flat(fac: Factorization, direction) -> np.ndarray:
