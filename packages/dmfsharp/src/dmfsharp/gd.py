@@ -285,6 +285,8 @@ def gd_batch(
     eta = np.array([check_positive(e, "eta") for e in etas], dtype=np.float64)
     if eta.shape != (len(facs),):
         raise ValueError(f"etas: expected {len(facs)} step sizes, got {eta.size}")
+    if engine not in ("auto", "numpy", "numba"):
+        raise ValueError(f"engine: must be 'auto', 'numpy' or 'numba', got {engine!r}")
     steps = _check_count(steps, "steps")
     record_every = _check_count(record_every, "record_every")
     if sharpness_every is not None:
@@ -326,8 +328,6 @@ def gd_batch(
     stop_tol = -1.0 if stop_rtol is None else stop_rtol
     stop_after_distance = float(stop_after_distance)
 
-    if engine not in ("auto", "numpy", "numba"):
-        raise ValueError(f"engine: must be 'auto', 'numpy' or 'numba', got {engine!r}")
     compiled = _scalar_kernel.AVAILABLE and batch.scalar and sharpness_every is None
     if engine == "numba" and not compiled:
         raise ValueError(
@@ -345,7 +345,7 @@ def gd_batch(
             bound,
             target_norm,
             stop_tol,
-            float(stop_after_distance),
+            stop_after_distance,
             steps,
             record_every,
             keep_iterates,
