@@ -338,6 +338,11 @@ def _compose(maps):
     return A, b
 
 
+def _antiparallel(cos_angle: float) -> bool:
+    """Two unit normals with this dot product are opposite (the slab case of the images)."""
+    return abs(float(cos_angle) + 1.0) < _ANGLE_TOL
+
+
 def slab_width(planes: Sequence[Plane]) -> float:
     """Width (µm) of the slab between two parallel planes facing each other.
 
@@ -438,7 +443,7 @@ def image_system(planes: Sequence[Plane], n_periods: int = 0) -> ImageSystem:
     normals = np.array([p.n for p in planes])
     gram = normals @ normals.T
     off = gram[~np.eye(k, dtype=bool)]
-    if k == 2 and abs(gram[0, 1] + 1.0) < _ANGLE_TOL:
+    if k == 2 and _antiparallel(gram[0, 1]):
         L = slab_width(planes)
         if L <= 0:
             raise ValueError("planes: two parallel planes must face each other with fluid between")
@@ -587,6 +592,18 @@ class Geometry:
     def n_receivers(self) -> int:
         """Number of real receivers."""
         return len(self.receivers)
+
+    @property
+    def is_slab(self) -> bool:
+        """True for two parallel planes (a slab: :func:`image_system` then needs ``n_periods``).
+
+        Examples
+        --------
+        >>> Geometry.simple(79.4, (5, 0, 0), [((5, 0, 20), 2)],
+        ...                 [((0, 0, 0), (1, 0, 0)), ((12, 0, 0), (-1, 0, 0))]).is_slab
+        True
+        """
+        return len(self.planes) == 2 and _antiparallel(np.dot(self.planes[0].n, self.planes[1].n))
 
     def images(self, n_periods: int = 0) -> ImageSystem:
         """Image system of the planes (see :func:`image_system`)."""

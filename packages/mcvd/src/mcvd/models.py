@@ -286,7 +286,7 @@ def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -
     """
     geometry.require_analytic()
     n_periods = 0
-    if len(geometry.planes) == 2 and np.dot(geometry.planes[0].n, geometry.planes[1].n) < -0.5:
+    if geometry.is_slab:
         if not math.isfinite(t_max):
             raise ValueError(
                 "times: t = inf is not available between two parallel planes (in a slab every "

@@ -101,8 +101,7 @@ def plot_geometry(scenario_or_geometry, ax=None, *, axes: str = "xz", images: bo
     i, j = _AXES[axes[0]], _AXES[axes[1]]
     ax = _ax(ax)
     pts = []
-    slab = len(geom.planes) == 2 and np.dot(geom.planes[0].n, geom.planes[1].n) < -0.5
-    system = geom.images(1 if slab else 0)
+    system = geom.images(1 if geom.is_slab else 0)
     for k, s in enumerate(geom.receivers):
         sph = system.spheres(s) if images else [s]
         for m, im in enumerate(sph):
