@@ -65,7 +65,7 @@ from ..geometry import Geometry, slab_width
 from ..scenario import as_scenario
 from ._rng import KERNEL_LOCK, stream_state, uniform
 from .exit_time import tau_from_uniform
-from .fixedstep import transmitter_counts
+from .fixedstep import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
 from .result import SimulationResult
 from .runner import ChunkTask, resolve_seed, run_chunks
 
@@ -624,8 +624,6 @@ def simulate(
     >>> bool(abs(r.response([2.0]).F[0] - 0.391) < 0.05)   # exact: 0.39107
     True
     """
-    from .fixedstep import KEEP_TIMES_MAX, default_bin_edges
-
     sc = as_scenario(scenario)
     geom = sc.geometry()
     counts = transmitter_counts(geom, n_molecules)
@@ -727,6 +725,7 @@ def event_reference(
     F = np.zeros(t.size)
     F_se = np.zeros(t.size)
     fin = np.isfinite(t) & (t > 0)
+    counts = transmitter_counts(geometry, n)
     runs = []
     if np.any(fin):
         horizon = float(t[fin].max())
@@ -734,7 +733,6 @@ def event_reference(
     if np.any(np.isinf(t)):
         runs.append((np.isinf(t), math.inf, None))
     for sel, horizon, edges in runs:
-        counts = transmitter_counts(geometry, n)
         par = prepare(geometry, horizon, eps=eps, bin_edges=edges, molecules=counts)
         res = run_chunks(event_kernel, par, n, **kw)
         if math.isinf(horizon):
