@@ -85,22 +85,10 @@ def test_infinite_horizon_gives_capture():
 
 
 @pytest.mark.dask
-def test_dask_local_cluster_gives_the_same_result():
-    distributed = pytest.importorskip("distributed", reason="dask extra not installed")
+def test_dask_local_cluster_gives_the_same_result(dask_client):
     kw = dict(method="event", n_molecules=3000, seed=4, chunk_size=1000)
     inline = simulate(PAPER, executor="inline", **kw)
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp://",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        remote = simulate(PAPER, client=client, **kw)
+    remote = simulate(PAPER, client=dask_client, **kw)
     np.testing.assert_array_equal(inline.counts, remote.counts)
 
 

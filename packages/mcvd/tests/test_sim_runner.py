@@ -126,22 +126,10 @@ def test_process_pool_matches_inline():
 
 
 @pytest.mark.dask
-def test_dask_local_cluster_matches_inline():
-    distributed = pytest.importorskip("distributed", reason="dask extra not installed")
+def test_dask_local_cluster_matches_inline(local_cluster, dask_client):
     ref = simulate(SC, seed=7, chunk_size=1000, executor="inline")
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        r = simulate(SC, seed=7, chunk_size=1000, client=client)
-        r2 = simulate(SC, seed=7, chunk_size=1000, scheduler=cluster.scheduler_address)
+    r = simulate(SC, seed=7, chunk_size=1000, client=dask_client)
+    r2 = simulate(SC, seed=7, chunk_size=1000, scheduler=local_cluster.scheduler_address)
     for x in (r, r2):
         assert np.array_equal(x.counts, ref.counts)
         assert np.array_equal(x.absorption_times[0], ref.absorption_times[0])
