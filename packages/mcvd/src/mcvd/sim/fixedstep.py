@@ -58,7 +58,7 @@ from .. import __version__
 from ..scenario import as_scenario
 from ._rng import KERNEL_LOCK, ZIG_RATIO, ZIG_TAIL, ZIG_X, normal, stream_state, uniform
 from .result import SimulationResult
-from .runner import ChunkTask, run_chunks
+from .runner import ChunkTask, check_count, run_chunks
 
 __all__ = [
     "ABSORPTION_MODES",
@@ -455,11 +455,7 @@ def transmitter_counts(geometry, n_molecules: int | None = None) -> np.ndarray:
     """
     counts = np.array([t.molecules for t in geometry.transmitters], dtype=np.int64)
     if n_molecules is not None:
-        if isinstance(n_molecules, bool) or not isinstance(n_molecules, (int, np.integer)):
-            raise TypeError(f"n_molecules must be an integer, got {n_molecules!r}")
-        if n_molecules < 1:
-            raise ValueError(f"n_molecules must be >= 1, got {n_molecules}")
-        counts = _split_counts(counts, int(n_molecules))
+        counts = _split_counts(counts, check_count(n_molecules, "n_molecules"))
     return counts
 
 

@@ -104,6 +104,34 @@ def resolve_seed(seed) -> int:
     return int(seed)
 
 
+def check_count(value, name: str, minimum: int = 1) -> int:
+    """Return an integer count, or raise a one-line error naming ``name``.
+
+    Parameters
+    ----------
+    value : int
+        The count (a bool or a non-integer is a TypeError).
+    name : str
+        Argument name used in the error message.
+    minimum : int
+        Smallest allowed value (ValueError below it).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> check_count(5, "n_molecules")
+    5
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def default_chunk_size(n_molecules: int) -> int:
     """Default molecules per chunk: ~20 chunks, between 10 000 and 1 000 000 molecules.
 
@@ -123,19 +151,10 @@ def chunk_tasks(n_molecules: int, chunk_size: int, seed: int) -> list[ChunkTask]
     >>> [(t.start, t.count) for t in chunk_tasks(25, 10, seed=0)]
     [(0, 10), (10, 10), (20, 5)]
     """
-    if isinstance(n_molecules, bool) or not isinstance(n_molecules, (int, np.integer)):
-        raise TypeError(f"n_molecules must be an integer, got {n_molecules!r}")
-    if n_molecules < 1:
-        raise ValueError(f"n_molecules must be >= 1, got {n_molecules}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
-        raise TypeError(f"chunk_size must be an integer, got {chunk_size!r}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    starts = range(0, int(n_molecules), int(chunk_size))
-    return [
-        ChunkTask(i, s, min(int(chunk_size), int(n_molecules) - s), seed)
-        for i, s in enumerate(starts)
-    ]
+    n_molecules = check_count(n_molecules, "n_molecules")
+    chunk_size = check_count(chunk_size, "chunk_size")
+    starts = range(0, n_molecules, chunk_size)
+    return [ChunkTask(i, s, min(chunk_size, n_molecules - s), seed) for i, s in enumerate(starts)]
 
 
 def _describe(params) -> dict:
