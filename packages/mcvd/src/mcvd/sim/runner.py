@@ -360,13 +360,11 @@ def run_chunks(
                 try:
                     for fut in cf.as_completed(futs):
                         finish(futs[fut], fut.result())
-                except cf.process.BrokenProcessPool:
+                except BaseException as exc:
                     for f in futs:
                         f.cancel()
-                    raise RuntimeError(SPAWN_HINT) from None
-                except BaseException:
-                    for f in futs:
-                        f.cancel()
+                    if isinstance(exc, cf.process.BrokenProcessPool):
+                        raise RuntimeError(SPAWN_HINT) from None
                     raise
         else:
             _run_dask(kernel, params, pending, finish, client, scheduler, connect_timeout)
