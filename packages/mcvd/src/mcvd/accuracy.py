@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import Geometry
+from .geometry import Geometry, as_times
 from .models import response
 
 __all__ = [
@@ -339,9 +339,9 @@ def accuracy_map(
     models = tuple(models)
     placements = tuple(placements)
     gaps_arr = np.asarray(gaps, dtype=float)
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size == 0 or np.any(np.isnan(t)) or np.any(t < 0):
-        raise ValueError("times must be a non-empty 1-D sequence of values >= 0 (inf allowed)")
+    t = as_times(times, allow_inf=True, one_d=True)
+    if t.size == 0:
+        raise ValueError("times must list at least one time")
     ref_func = REFERENCES[reference]
     shape = (len(placements), gaps_arr.size, t.size)
     F_ref = np.empty(shape)

@@ -98,6 +98,8 @@ import numpy as np
 from numpy.polynomial import legendre as _leg
 from scipy.special import erfc
 
+from .geometry import as_times
+
 __all__ = [
     "ExactConvergenceError",
     "ExactResponse",
@@ -702,15 +704,6 @@ class ExactResponse:
     max_order: int
 
 
-def _check_times(times):
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    if t.ndim != 1:
-        raise ValueError(f"times must be a 1-D array, got shape {t.shape}")
-    if np.any(np.isnan(t)) or np.any(t < 0) or np.any(t == -np.inf):
-        raise ValueError("times must be >= 0 (inf allowed for the capture), without NaN")
-    return t
-
-
 def _union_bounds(fr: _Frame, D, t):
     """Free-space one-sphere F and f summed over spheres: upper bounds of the two-sphere F, f."""
     r = np.hypot(fr.tx_rho, fr.tx_z - fr.z)[:, None]
@@ -848,7 +841,7 @@ def exact_response(
     tol = _check_positive(tol, "tol")
     if window_ratio < 2:
         raise ValueError(f"window_ratio must be >= 2, got {window_ratio}")
-    t = _check_times(times)
+    t = as_times(times, allow_inf=True, one_d=True)
     n = fr.a.size
     F = np.zeros((n, t.size))
     f = np.zeros((n, t.size))

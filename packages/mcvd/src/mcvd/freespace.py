@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .geometry import _finite_float
+from .geometry import _finite_float, as_times
 
 __all__ = [
     "erfc_sum",
@@ -29,12 +29,7 @@ __all__ = [
 
 
 def _times(t) -> np.ndarray:
-    arr = np.asarray(t, dtype=float)
-    if np.any(np.isnan(arr)):
-        raise ValueError("times must not be NaN")
-    if np.any(arr < 0):
-        raise ValueError(f"times must be >= 0, got minimum {float(np.min(arr))}")
-    return arr
+    return as_times(t, allow_inf=True)
 
 
 def _z(t: np.ndarray, delta: np.ndarray, D: float) -> np.ndarray:

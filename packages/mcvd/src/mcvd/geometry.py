@@ -76,33 +76,47 @@ def _finite_float(value, name: str, *, positive: bool = False, nonneg: bool = Fa
     return x
 
 
-def as_times(t, name: str = "times") -> np.ndarray:
+def as_times(t, name: str = "times", *, allow_inf: bool = False, one_d: bool = False) -> np.ndarray:
     """Validate times (s) and return them as a float array of the same shape.
 
     Parameters
     ----------
     t : float or array_like
-        Times in seconds; must be finite and >= 0.
+        Times in seconds; must be >= 0 and finite (``+inf`` too if ``allow_inf``).
     name : str
         Argument name used in the error message.
+    allow_inf : bool
+        Accept ``t = inf`` (the long-time limit of the models).
+    one_d : bool
+        Require a 1-D sequence (a scalar becomes shape (1,)).
 
     Returns
     -------
     numpy.ndarray
-        ``np.asarray(t, dtype=float)``.
+        ``np.asarray(t, dtype=float)`` (``np.atleast_1d`` of it with ``one_d``).
 
     Raises
     ------
     ValueError
-        If any time is negative or not finite.
+        If any time is negative, NaN or (without ``allow_inf``) infinite, or with ``one_d`` if
+        the array is not 1-D.
 
     Examples
     --------
     >>> as_times([0.0, 0.5]).tolist()
     [0.0, 0.5]
+    >>> as_times(float("inf"), allow_inf=True, one_d=True).tolist()
+    [inf]
     """
     arr = np.asarray(t, dtype=float)
-    if not np.all(np.isfinite(arr)):
+    if one_d:
+        arr = np.atleast_1d(arr)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D sequence, got shape {arr.shape}")
+    if allow_inf:
+        if np.any(np.isnan(arr)):
+            raise ValueError(f"{name} must not be NaN")
+    elif not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (use a capture function for t = inf)")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got minimum {float(arr.min())}")

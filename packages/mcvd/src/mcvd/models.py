@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .freespace import erfc_sum
-from .geometry import Geometry, slab_periods, slab_width
+from .geometry import Geometry, as_times, slab_periods, slab_width
 from .kelvin import CaptureResult, kelvin_chains
 from .scenario import Scenario
 
@@ -172,14 +172,7 @@ class ResponseResult:
 
 
 def _response_times(times) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    if t.ndim != 1:
-        raise ValueError("times must be a 1-D sequence")
-    if np.any(np.isnan(t)):
-        raise ValueError("times must not be NaN")
-    if np.any(t < 0):
-        raise ValueError(f"times must be >= 0, got minimum {float(t.min())}")
-    return t
+    return as_times(times, allow_inf=True, one_d=True)
 
 
 def _as_geometry(obj) -> Geometry:
