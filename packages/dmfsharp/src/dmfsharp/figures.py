@@ -25,9 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .closed_forms import flattest_sharpness
 from .constructors import gaussian_minimizer, scalar_minimizer
 from .escape import EscapeResult, escape, null_direction
 from .factorization import Factorization
+from .spectrum import sharpness
 
 __all__ = [
     "Figure1Data",
@@ -152,8 +154,10 @@ def figure1_experiment(
     """
     fac = scalar_minimizer(depth, rng=seed)
     if eta_factors is None:
-        probe = escape(fac, (1.0,), steps=1, scale=scale)  # lambda_max and flattest only
-        eta_factors = (0.95, 1.05, 1.3, 1.05 * probe.lambda_max / probe.flattest)
+        # lambda_max and the flattest value, as escape() computes them below
+        lam = sharpness(fac, scale=scale).lambda_max
+        flat = flattest_sharpness(fac.target, fac.depth, scale)
+        eta_factors = (0.95, 1.05, 1.3, 1.05 * lam / flat)
     res = escape(fac, eta_factors, steps=steps, radius=radius, scale=scale, keep_iterates=True)
     return Figure1Data(result=res, vN=null_direction(fac), seed=seed)
 
