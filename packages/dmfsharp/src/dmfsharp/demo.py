@@ -81,10 +81,14 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _save(fig, path: Path) -> None:
+    """Write ``fig`` to ``path`` atomically, then close it."""
+    import matplotlib.pyplot as plt
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
     os.close(fd)
     fig.savefig(tmp, dpi=130, bbox_inches="tight")
     os.replace(tmp, path)
+    plt.close(fig)
 
 
 def compare_routes(case: str, fac: Factorization, scale: float = SCALE) -> ComparisonRow:
@@ -276,9 +280,6 @@ def section_exact_vs_dense(out: Path, seed: np.random.SeedSequence) -> Section:
         )
     fig = plot_comparison(rows)
     _save(fig, out / "sharpness_comparison.png")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     lines += ["", "![exact vs dense vs S](sharpness_comparison.png)", ""]
     summary = [
         f"| {r.case} | λ_max (c=1/2) | {r.exact:.8g} | {r.dense:.8g} (dense Hessian eigh) | "
@@ -314,9 +315,6 @@ def section_bound_gap(out: Path, seed: np.random.SeedSequence) -> Section:
             flat[i, j] = lam / flattest_sharpness(fac.target, L, SCALE)
     fig = plot_bound_gap(depths, gaps, flat)
     _save(fig, out / "bound_gap.png")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     lines = [
         "### S versus the exact value across depth",
         "",
