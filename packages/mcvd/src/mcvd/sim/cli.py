@@ -12,11 +12,33 @@ from . import METHODS, get_method
 from .result import _json_safe
 
 
-def _parse_times(text: str) -> np.ndarray:
+def parse_floats(text: str, name: str) -> list[float]:
+    """Parse the comma-separated numbers of the command-line option ``--<name>``.
+
+    Parameters
+    ----------
+    text : str
+        Option value, e.g. ``"0.1, 0.5,2"`` (empty items are skipped).
+    name : str
+        Option name used in the error message.
+
+    Returns
+    -------
+    list of float
+
+    Examples
+    --------
+    >>> parse_floats("0.1, 0.5,2", "times")
+    [0.1, 0.5, 2.0]
+    """
     try:
-        t = np.array([float(v) for v in text.split(",") if v.strip()], dtype=float)
+        return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise ValueError(f"--times must be comma-separated numbers, got {text!r}") from None
+        raise ValueError(f"--{name} must be comma-separated numbers, got {text!r}") from None
+
+
+def _parse_times(text: str) -> np.ndarray:
+    t = np.array(parse_floats(text, "times"), dtype=float)
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError(f"--times must be finite numbers >= 0, got {text!r}")
     return t

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cli import parse_floats
+
 if TYPE_CHECKING:
     from ..accuracy import AccuracyMap
 
@@ -274,13 +276,6 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     )
 
 
-def _floats(text: str, name: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--{name} must be comma-separated numbers, got {text!r}") from None
-
-
 def add_crosscheck_parser(sub) -> None:
     """Register ``mcvd crosscheck`` (full simulator-based accuracy map) on argparse sub-parsers.
 
@@ -353,9 +348,9 @@ def cmd_crosscheck(args) -> int:
     matplotlib.use("Agg")
     kw = {}
     if args.gaps:
-        kw["gaps"] = _floats(args.gaps, "gaps")
+        kw["gaps"] = parse_floats(args.gaps, "gaps")
     if args.times:
-        kw["times"] = _floats(args.times, "times")
+        kw["times"] = parse_floats(args.times, "times")
     if args.placements:
         kw["placements"] = [v.strip() for v in args.placements.split(",") if v.strip()]
     models = None if not args.models else [m.strip() for m in args.models.split(",")]
