@@ -36,6 +36,7 @@ import numpy as np
 
 from .geometry import Geometry, as_times
 from .models import response
+from .plots import _ax
 
 __all__ = [
     "DEFAULT_GAPS",
@@ -261,6 +262,11 @@ class AccuracyMap:
                 lines.append(f"| {model} | {place} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
+    def _worst_by_gap(self, include_capture: bool) -> np.ndarray:
+        """Largest ``|error|`` over placements and times (``inf`` too if asked), shape (M, G)."""
+        sel = np.ones(self.times.size, bool) if include_capture else np.isfinite(self.times)
+        return np.max(np.abs(self.error[..., sel]), axis=(1, 3))
+
     def trust(self, threshold=1e-2, *, include_capture=True) -> dict:
         """For each model, the smallest gap from which it is within ``threshold`` everywhere.
 
@@ -277,8 +283,7 @@ class AccuracyMap:
             ``model -> smallest gap (µm)`` such that every gap at or above it has error
             ``<= threshold`` for all placements and times; ``inf`` if none.
         """
-        sel = np.ones(self.times.size, bool) if include_capture else np.isfinite(self.times)
-        err = np.max(np.abs(self.error[..., sel]), axis=(1, 3))  # (M, G)
+        err = self._worst_by_gap(include_capture)
         order = np.argsort(self.gaps)
         out = {}
         for m, model in enumerate(self.models):
@@ -362,15 +367,6 @@ def accuracy_map(
 # ---------------------------------------------------------------------------- figures
 
 
-def _figure_axes(ax, figsize):
-    """``(figure, axes)``: a new figure of ``figsize`` when ``ax`` is None, else ax's figure."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        return plt.subplots(figsize=figsize)
-    return ax.figure, ax
-
-
 def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None, vmin=1e-6):
     """Heat map of ``|F_model - F_reference|`` over gap (x) and time (y) for one placement.
 
@@ -404,7 +400,7 @@ def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None,
         raise ValueError(f"model must be one of {amap.models}, got {model!r}")
     if placement not in amap.placements:
         raise ValueError(f"placement must be one of {amap.placements}, got {placement!r}")
-    fig, ax = _figure_axes(ax, (4.5, 3.2))
+    ax = _ax(ax, figsize=(4.5, 3.2))
     m, p = amap.models.index(model), amap.placements.index(placement)
     err = np.maximum(np.abs(amap.error[m, p]).T, vmin)  # (T, G)
     labels = [("∞" if math.isinf(x) else f"{x:g}") for x in amap.times]
@@ -416,8 +412,8 @@ def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None,
     ax.set_xlabel("receiver-plane gap (µm)")
     ax.set_ylabel("t (s)")
     ax.set_title(f"{model}, TX {placement}", fontsize=9)
-    fig.colorbar(img, ax=ax, label=f"|F − F_{amap.reference}|")
-    return fig
+    ax.figure.colorbar(img, ax=ax, label=f"|F − F_{amap.reference}|")
+    return ax.figure
 
 
 def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
@@ -474,9 +470,8 @@ def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
     >>> fig = plot_error_vs_gap(amap)
     """
 
-    fig, ax = _figure_axes(ax, (5.0, 3.5))
-    sel = np.ones(amap.times.size, bool) if include_capture else np.isfinite(amap.times)
-    worst = np.max(np.abs(amap.error[..., sel]), axis=(1, 3))  # (M, G)
+    ax = _ax(ax, figsize=(5.0, 3.5))
+    worst = amap._worst_by_gap(include_capture)
     for m, model in enumerate(amap.models):
         ax.loglog(amap.gaps, np.maximum(worst[m], 1e-12), "o-", label=model)
     ax.set_xlabel("receiver-plane gap (µm)")
@@ -484,7 +479,7 @@ def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
     ax.set_ylabel(f"max |F − F_{amap.reference}| ({what})")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    return fig
+    return ax.figure
 
 
 def _trust_sentence(amap: AccuracyMap, threshold: float, include_capture: bool) -> str:

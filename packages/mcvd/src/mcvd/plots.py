@@ -15,11 +15,12 @@ __all__ = ["plot_geometry", "plot_responses"]
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
-def _ax(ax):
+def _ax(ax, figsize=(6, 4)):
+    """``ax``, or the axes of a new figure of ``figsize`` (inches) when ``ax`` is None."""
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=figsize)
     return ax
 
 
