@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .geometry import Geometry, as_times
-from .models import response
+from .models import _register, response
 from .plots import _ax
 
 __all__ = [
@@ -156,13 +156,7 @@ def register_reference(name: str, func: Callable[..., ReferenceCurve], *, overwr
     >>> "free-demo" in REFERENCES
     True
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError("reference name must be a non-empty string")
-    if not callable(func):
-        raise TypeError(f"reference {name!r}: func must be callable")
-    if name in REFERENCES and not overwrite:
-        raise ValueError(f"reference {name!r} is already registered")
-    REFERENCES[name] = func
+    _register(REFERENCES, "reference", name, func, overwrite)
 
 
 def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:

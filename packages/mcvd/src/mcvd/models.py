@@ -80,13 +80,19 @@ def register_model(name: str, func: Callable, *, overwrite: bool = False) -> Non
     >>> "zero" in available_models()
     True
     """
+    _register(_REGISTRY, "model", name, func, overwrite)
+
+
+def _register(registry: dict, kind: str, name, func, overwrite: bool) -> None:
+    """Add ``func`` to ``registry`` under ``name`` (checks shared by the model and reference
+    registries; ``kind`` names the registry in the messages)."""
     if not isinstance(name, str) or not name:
-        raise TypeError("model name must be a non-empty string")
+        raise TypeError(f"{kind} name must be a non-empty string")
     if not callable(func):
-        raise TypeError(f"model {name!r}: func must be callable")
-    if name in _REGISTRY and not overwrite:
-        raise ValueError(f"model {name!r} is already registered")
-    _REGISTRY[name] = func
+        raise TypeError(f"{kind} {name!r}: func must be callable")
+    if name in registry and not overwrite:
+        raise ValueError(f"{kind} {name!r} is already registered")
+    registry[name] = func
 
 
 def _load_plugins() -> None:
