@@ -470,7 +470,7 @@ def _kronecker_subspace_start(K: KOperator, X0: np.ndarray, rng, block: int = 16
 
 def _choose_method(fac: Factorization, minimizer: bool) -> str:
     if minimizer:
-        if fac.dims[0] == fac.dims[-1] == 1 and max(fac.dims) == 1:
+        if max(fac.dims) == 1:
             return "scalar-closed-form"
         return "dense-K" if fac.dims[-1] * fac.dims[0] <= DENSE_K_MAX else "lanczos-K"
     return "dense-hessian" if fac.n_params <= DENSE_HESSIAN_MAX else "lanczos-hvp"
