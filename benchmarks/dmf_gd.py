@@ -20,7 +20,7 @@ Usage: ``.venv/bin/python benchmarks/dmf_gd.py [--repeats 3] [--quick]``
 from __future__ import annotations
 
 import argparse
-import time
+import timeit
 
 import numpy as np
 from dmfsharp import gaussian_minimizer, scalar_minimizer, sharpness
@@ -28,12 +28,8 @@ from dmfsharp.gd import gd
 
 
 def _best(fn, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    """Best wall time of ``repeats`` calls of ``fn`` (s)."""
+    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def torch_chain_gd(weights, target, eta: float, steps: int):
