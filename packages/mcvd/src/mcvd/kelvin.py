@@ -197,12 +197,11 @@ def kelvin_chains(
     dist_x = d0  # |x - c_k| for the paper's delay
     g = 0
     converged = True
-    last = np.bincount(last_idx, weights=weight(A, delta), minlength=M)
-    n_pruned = 0
-    growing = 0
     w0 = weight(A, delta)
+    last = np.bincount(last_idx, weights=w0, minlength=M)
+    growing = 0
     live = w0 >= prune
-    n_pruned += int(np.count_nonzero(~live))
+    n_pruned = int(np.count_nonzero(~live))
     pruned_mass = float(w0[~live].sum()) if M > 1 else 0.0
     A, delta, p, last_idx, first_idx = (
         A[live],
