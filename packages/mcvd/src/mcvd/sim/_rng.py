@@ -1,7 +1,7 @@
 """Numba pieces shared by the particle kernels (fixed-step and event-driven).
 
 * Per-molecule random streams: molecule ``g`` of a run has its own xoroshiro128++ stream, seeded
-  by splitmix64 from the run key (two 64-bit words, :attr:`mcvd.sim.runner.ChunkTask.key`) and
+  by splitmix64 from the run key (two 64-bit words, :func:`mcvd.sim.runner.run_key`) and
   ``g`` (:func:`stream_state`); :func:`uniform` draws from the open interval (0, 1) and
   :func:`normal` standard normals by a 256-layer ziggurat (Marsaglia & Tsang 2000, Doornik's
   ZIGNOR variant; tables :data:`ZIG_X`, :data:`ZIG_RATIO`, :data:`ZIG_TAIL`). Results therefore

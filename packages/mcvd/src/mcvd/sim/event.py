@@ -67,7 +67,7 @@ from ._rng import KERNEL_LOCK, stream_state, uniform
 from .exit_time import tau_from_uniform
 from .fixedstep import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
 from .result import SimulationResult
-from .runner import ChunkTask, resolve_seed, run_chunks
+from .runner import ChunkTask, resolve_seed, run_chunks, run_key
 
 __all__ = [
     "DEFAULT_BIN_WIDTH",
@@ -481,7 +481,7 @@ def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
     tx_end = np.cumsum(params.tx_molecules)
     if start < 0 or count < 0 or start + count > int(tx_end[-1]):
         raise ValueError(f"molecules {start}..{start + count - 1} exceed the run's molecules")
-    key0, key1 = ChunkTask(0, start, count, resolve_seed(seed)).key
+    key0, key1 = run_key(resolve_seed(seed))
     times = np.empty(count)
     who = np.empty(count, dtype=np.int64)
     jumps = np.empty(count, dtype=np.int64)

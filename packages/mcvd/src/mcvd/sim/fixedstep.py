@@ -58,7 +58,7 @@ from .. import __version__
 from ..scenario import as_scenario
 from ._rng import KERNEL_LOCK, ZIG_RATIO, ZIG_TAIL, ZIG_X, normal, stream_state, uniform
 from .result import SimulationResult
-from .runner import ChunkTask, check_count, run_chunks
+from .runner import ChunkTask, check_count, run_chunks, run_key
 
 __all__ = [
     "ABSORPTION_MODES",
@@ -118,7 +118,7 @@ def standard_normals(n_streams: int, per_stream: int, seed: int = 0) -> np.ndarr
     >>> abs(float(z.mean())) < 0.02
     True
     """
-    k0, k1 = ChunkTask(0, 0, 1, int(seed)).key
+    k0, k1 = run_key(int(seed))
     return _normals_kernel(
         np.uint64(k0), np.uint64(k1), int(n_streams), int(per_stream), ZIG_X, ZIG_RATIO, ZIG_TAIL
     )

@@ -31,7 +31,14 @@ import numpy as np
 
 from .result import SimulationResult, _json_safe, atomic_write
 
-__all__ = ["ChunkTask", "chunk_tasks", "default_chunk_size", "resolve_seed", "run_chunks"]
+__all__ = [
+    "ChunkTask",
+    "chunk_tasks",
+    "default_chunk_size",
+    "resolve_seed",
+    "run_chunks",
+    "run_key",
+]
 
 #: default seconds to wait for a dask scheduler before giving up
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -71,9 +78,29 @@ class ChunkTask:
 
     @property
     def key(self) -> tuple[int, int]:
-        """Two 64-bit words from ``SeedSequence(seed)`` for counter-based per-molecule streams."""
-        k = np.random.SeedSequence(self.seed).generate_state(2, dtype=np.uint64)
-        return int(k[0]), int(k[1])
+        """The run key :func:`run_key` ``(seed)`` (the same for every chunk of a run)."""
+        return run_key(self.seed)
+
+
+def run_key(seed: int) -> tuple[int, int]:
+    """Two 64-bit words from ``SeedSequence(seed)`` for counter-based per-molecule streams.
+
+    Parameters
+    ----------
+    seed : int
+        The run's root seed (non-negative).
+
+    Returns
+    -------
+    (int, int)
+
+    Examples
+    --------
+    >>> run_key(7) == ChunkTask(index=3, start=300, count=100, seed=7).key
+    True
+    """
+    k = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+    return int(k[0]), int(k[1])
 
 
 def resolve_seed(seed) -> int:
