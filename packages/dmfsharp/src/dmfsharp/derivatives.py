@@ -189,6 +189,17 @@ def hessian_operator(fac: Factorization, scale: float = 0.5) -> LinearOperator:
     return _HessianOperator()
 
 
+def _check_dense_size(fac: Factorization, max_params: int) -> int:
+    """``fac.n_params``, or one clear error when a dense ``n_params**2`` Hessian is too large."""
+    n = fac.n_params
+    if n > max_params:
+        raise ValueError(
+            f"fac: {n} parameters exceed max_params = {max_params} for a dense Hessian; "
+            "use hessian_operator() or raise max_params"
+        )
+    return n
+
+
 def dense_hessian(fac: Factorization, scale: float = 0.5, max_params: int = 4000) -> np.ndarray:
     """The full Hessian as a dense symmetric matrix (small problems only).
 
@@ -218,12 +229,7 @@ def dense_hessian(fac: Factorization, scale: float = 0.5, max_params: int = 4000
     array([[9., 6.],
            [6., 4.]])
     """
-    n = fac.n_params
-    if n > max_params:
-        raise ValueError(
-            f"fac: {n} parameters exceed max_params = {max_params} for a dense Hessian; "
-            "use hessian_operator() or raise max_params"
-        )
+    n = _check_dense_size(fac, max_params)
     op = hessian_operator(fac, scale)
     H = np.column_stack([op.matvec(e) for e in np.eye(n)])
     return 0.5 * (H + H.T)
@@ -265,9 +271,7 @@ def finite_difference_hessian(
     c = check_scale(scale)
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps: must be finite and > 0, got {eps!r}")
-    n = fac.n_params
-    if n > max_params:
-        raise ValueError(f"fac: {n} parameters exceed max_params = {max_params}")
+    n = _check_dense_size(fac, max_params)
     x = fac.to_vector()
     cols = []
     for i in range(n):
