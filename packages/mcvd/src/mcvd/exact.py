@@ -98,7 +98,7 @@ import numpy as np
 from numpy.polynomial import legendre as _leg
 from scipy.special import erfc
 
-from .geometry import as_times
+from .geometry import _finite_float, as_times
 
 __all__ = [
     "ExactConvergenceError",
@@ -460,19 +460,12 @@ def laplace_hitting(tx, centres, radii, D, s, *, tol=1e-12, max_order=DEFAULT_MA
     True
     """
     fr = _frame(tx, centres, radii)
-    D = _check_positive(D, "D")
+    D = _finite_float(D, "D", positive=True)
     s_arr = np.asarray(s, dtype=complex)
     if np.any((s_arr.imag == 0) & (s_arr.real < 0)):
         raise ValueError("s must not lie on the negative real axis (branch cut of w)")
     vals, _, _ = _laplace_values(s_arr.ravel(), fr, D, tol, max_order)
     return vals.reshape((*s_arr.shape, fr.a.size))
-
-
-def _check_positive(x, name):
-    x = float(x)
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {x}")
-    return x
 
 
 def exact_capture(tx, centres, radii, *, tol=1e-12, max_order=DEFAULT_MAX_ORDER):
@@ -601,8 +594,8 @@ def hyperbolic_contour(t0, t1, n_nodes):
     >>> bool(np.allclose(g, np.exp(-t), atol=1e-10))
     True
     """
-    t0 = _check_positive(t0, "t0")
-    t1 = _check_positive(t1, "t1")
+    t0 = _finite_float(t0, "t0", positive=True)
+    t1 = _finite_float(t1, "t1", positive=True)
     if t1 < t0:
         raise ValueError(f"t1 must be >= t0, got t0={t0}, t1={t1}")
     n = int(n_nodes)
@@ -837,8 +830,8 @@ def exact_response(
     (True, True)
     """
     fr = _frame(tx, centres, radii)
-    D = _check_positive(D, "D")
-    tol = _check_positive(tol, "tol")
+    D = _finite_float(D, "D", positive=True)
+    tol = _finite_float(tol, "tol", positive=True)
     if window_ratio < 2:
         raise ValueError(f"window_ratio must be >= 2, got {window_ratio}")
     t = as_times(times, allow_inf=True, one_d=True)
