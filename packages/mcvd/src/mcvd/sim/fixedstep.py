@@ -370,9 +370,7 @@ class FixedStepParams:
 
     def __post_init__(self):
         for name in ("D", "dt", "t_end"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+            _check_positive(name, getattr(self, name))
         if self.dt > self.t_end:
             raise ValueError(f"dt ({self.dt}) must be <= the horizon t_end ({self.t_end})")
         if self.absorption not in ABSORPTION_MODES:
@@ -406,6 +404,12 @@ class FixedStepParams:
             "destruction_radius": self.destruction_radius,
             "rng": "xoroshiro128++ per molecule (splitmix64 seeding), 256-layer ziggurat",
         }
+
+
+def _check_positive(name: str, v) -> None:
+    """One-line ValueError unless ``v`` is a finite real number > 0 (bools rejected)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
 
 
 def _arr(x, shape1=None) -> np.ndarray:
@@ -634,13 +638,8 @@ def params_from_scenario(
     geom = scenario.geometry()
     dt = scenario.time.dt if dt is None else dt
     t_end = scenario.time.end if t_end is None else t_end
-    for name, v in (("dt", dt), ("t_end", t_end)):
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, (int, float))
-            or not (math.isfinite(v) and v > 0)
-        ):
-            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    _check_positive("dt", dt)
+    _check_positive("t_end", t_end)
     counts = transmitter_counts(geom, n_molecules)
     n = int(counts.sum())
     rel = [t.release_time for t in geom.transmitters]
