@@ -28,7 +28,6 @@ absolute errors of the total ``F`` (model minus reference).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,7 +35,7 @@ import numpy as np
 
 from .geometry import Geometry, as_times
 from .models import _register, response
-from .plots import _ax
+from .plots import _ax, _savefig
 
 __all__ = [
     "DEFAULT_GAPS",
@@ -520,9 +519,7 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
         ("accuracy_map.png", plot_accuracy_overview(amap), 80),
         ("accuracy_vs_gap.png", plot_error_vs_gap(amap), 110),
     ]:
-        tmp = out / f".{name}.tmp.png"  # atomic: write aside, then rename
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, out / name)
+        _savefig(fig, out / name, dpi)
         plt.close(fig)
     unc = float(np.nanmax(amap.uncertainty))
     lines = [

@@ -8,8 +8,6 @@ To add a section, append a function to :data:`SECTIONS` (small edit).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,16 +61,9 @@ def paper_geometry() -> Geometry:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    from .sim.result import atomic_write
 
-
-def _savefig(fig, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def _bounds_lines() -> list[str]:
@@ -128,7 +119,7 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
     """
     import matplotlib.pyplot as plt
 
-    from .plots import plot_geometry, plot_responses
+    from .plots import _savefig, plot_geometry, plot_responses
 
     g = paper_geometry()
     N = 1_000_000

@@ -24,6 +24,13 @@ def _ax(ax, figsize=(6, 4)):
     return ax
 
 
+def _savefig(fig, path, dpi: int = 120) -> None:
+    """Save ``fig`` as PNG at ``path`` atomically (temporary file + ``os.replace``)."""
+    from .sim.result import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"))
+
+
 def plot_responses(results, ax=None, *, rate: bool = False, counts: bool = False, **style):
     """Plot several model responses on one axis.
 
