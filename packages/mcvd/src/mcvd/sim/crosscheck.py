@@ -75,6 +75,11 @@ class CrossCheck:
         return float(np.max(np.abs(self.z)))
 
     @property
+    def n_agree(self) -> int:
+        """Number of cells with ``|z| <= 4`` (agreement within 4 standard errors)."""
+        return int(np.sum(np.abs(self.z) <= 4.0))
+
+    @property
     def agree(self) -> bool:
         """True when every cell agrees within 4 standard errors."""
         return self.max_abs_z <= 4.0
@@ -106,7 +111,7 @@ class CrossCheck:
     def summary(self) -> str:
         """Markdown paragraph: reference agreement, error agreement and the higher-order goal."""
         n = self.z.size
-        within = int(np.sum(np.abs(self.z) <= 4.0))
+        within = self.n_agree
         se_max = float(np.max(self.event.uncertainty))
         text = (
             f"Event-driven reference vs exact solution: {within}/{n} cells within 4 SE "
@@ -425,7 +430,7 @@ def demo_section(out, seed=None):
         + "\n"
     )
     n = cc.z.size
-    within = int(np.sum(np.abs(cc.z) <= 4.0))
+    within = cc.n_agree
     rows = [
         f"| accuracy map, {n} cells | event-driven sim vs exact, (F_sim − F_exact)/SE | "
         f"max abs {cc.max_abs_z:.2f} | "
