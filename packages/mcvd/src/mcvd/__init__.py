@@ -6,28 +6,62 @@ Units throughout: lengths in micrometres (µm), times in seconds (s), diffusion 
 
 __version__ = "0.1.0"
 
-from .geometry import (
-    Box,
-    Channel,
-    Geometry,
-    ImageSystem,
-    Plane,
-    Sphere,
-    Transmitter,
-    image_system,
-    mirror_point,
-    mirror_sphere,
-)
-from .kelvin import CaptureResult, capacitance
-from .models import (
-    ResponseResult,
-    available_models,
-    capture,
-    get_model,
-    register_model,
-    response,
-)
-from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+import importlib
+
+#: public name -> submodule that defines it; imported on first access (PEP 562), so that
+#: ``import mcvd`` (and every ``mcvd`` command-line start) does not load scipy and pydantic
+#: before a command needs them.
+_EXPORTS = {
+    **dict.fromkeys(
+        (
+            "Box",
+            "Channel",
+            "Geometry",
+            "ImageSystem",
+            "Plane",
+            "Sphere",
+            "Transmitter",
+            "image_system",
+            "mirror_point",
+            "mirror_sphere",
+        ),
+        "geometry",
+    ),
+    **dict.fromkeys(("CaptureResult", "capacitance"), "kelvin"),
+    **dict.fromkeys(
+        (
+            "ResponseResult",
+            "available_models",
+            "capture",
+            "get_model",
+            "register_model",
+            "response",
+        ),
+        "models",
+    ),
+    **dict.fromkeys(
+        ("Scenario", "ScenarioError", "load_scenario", "scenario_from_dict"), "scenario"
+    ),
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    else:
+        try:  # a submodule, as after the former eager imports (``mcvd.models.response``)
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Box",
