@@ -208,12 +208,10 @@ def plot_z_scores(cc: CrossCheck, *, ax=None):
     >>> cc = cross_check(["free"], gaps=[3.0], placements=["far"], times=[1.0], se=5e-3)
     >>> fig = plot_z_scores(cc)
     """
-    import matplotlib.pyplot as plt
+    from ..plots import _ax
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4.8, 2.8))
-    else:
-        fig = ax.figure
+    ax = _ax(ax, figsize=(4.8, 2.8))
+    fig = ax.figure
     zmax = np.max(np.abs(cc.z), axis=-1)  # (P, G)
     img = ax.imshow(zmax, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=4)
     for (p, g), v in np.ndenumerate(zmax):

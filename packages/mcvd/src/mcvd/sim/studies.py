@@ -23,8 +23,8 @@ import numpy as np
 
 from ..curves import bin_counts, cumulative_counts, nrmse, sir_from_counts
 from ..freespace import free_F
+from ..plots import _ax, _savefig
 from .fixedstep import simulate
-from .result import atomic_write
 
 __all__ = [
     "DtStudy",
@@ -196,14 +196,6 @@ def paper_topology_study(
     )
 
 
-def _new_ax(ax):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    return ax.figure, ax
-
-
 def plot_hitting_rate(study: PaperStudy, ax=None):
     """Per-bin counts: simulation (steps) and models (lines). Returns the figure.
 
@@ -214,7 +206,8 @@ def plot_hitting_rate(study: PaperStudy, ax=None):
     >>> plot_hitting_rate(s).axes[0].get_xlabel()
     'time (s)'
     """
-    fig, ax = _new_ax(ax)
+    ax = _ax(ax)
+    fig = ax.figure
     mid = 0.5 * (study.bin_edges[1:] + study.bin_edges[:-1])
     ax.stairs(study.sim_counts, study.bin_edges, color="k", label="simulation", lw=1)
     for m, c in study.model_counts.items():
@@ -237,7 +230,8 @@ def plot_cumulative(study: PaperStudy, ax=None):
     >>> plot_cumulative(s).axes[0].get_ylabel()
     'cumulative absorbed molecules'
     """
-    fig, ax = _new_ax(ax)
+    ax = _ax(ax)
+    fig = ax.figure
     ax.plot(study.bin_edges, study.sim_cumulative, "k", lw=2, alpha=0.6, label="simulation")
     for m, c in study.model_counts.items():
         ax.plot(study.bin_edges, np.concatenate([[0], np.cumsum(c)]), lw=1.2, label=m)
@@ -350,7 +344,8 @@ def plot_dt_study(study: DtStudy, ax=None):
     >>> plot_dt_study(s).axes[0].get_xscale()
     'log'
     """
-    fig, ax = _new_ax(ax)
+    ax = _ax(ax)
+    fig = ax.figure
     for m in study.F:
         ax.errorbar(study.dts, study.F[m], yerr=2 * study.F_se[m], marker="o", capsize=3, label=m)
     if study.reference is not None:
@@ -518,7 +513,8 @@ def plot_sir(study: SirStudy, ax=None):
     >>> plot_sir(s).axes[0].get_xlabel()
     'plate gap behind the receiver (µm)'
     """
-    fig, ax = _new_ax(ax)
+    ax = _ax(ax)
+    fig = ax.figure
     m = ~np.isnan(study.gaps)
     ax.errorbar(
         study.gaps[m],
@@ -542,10 +538,6 @@ def plot_sir(study: SirStudy, ax=None):
 #: 2 cores; the functions above take larger counts for publication-quality curves)
 DEMO_COUNTS = {"paper": 10_000, "dt": 2_000, "sir": 5_000}
 DEMO_DTS = (1e-3, 3e-4, 1e-4, 3e-5)
-
-
-def _save(fig, path) -> None:
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
 
 
 def demo_section(out, seed):
@@ -622,13 +614,13 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None, *, return_pape
     plot_hitting_rate(paper, ax=axes[0])
     plot_cumulative(paper, ax=axes[1])
     fig.tight_layout()
-    _save(fig, out / "sim_paper_topology.png")
+    _savefig(fig, out / "sim_paper_topology.png", dpi=110)
     dts = dt_study(n["dt"], dts=DEMO_DTS, **kw)
     fig = plot_dt_study(dts)
-    _save(fig, out / "sim_dt_study.png")
+    _savefig(fig, out / "sim_dt_study.png", dpi=110)
     sir = plate_sir_study(n["sir"], **kw)
     fig = plot_sir(sir)
-    _save(fig, out / "sim_plate_sir.png")
+    _savefig(fig, out / "sim_plate_sir.png", dpi=110)
     plt.close("all")
     md = "\n".join(
         [
