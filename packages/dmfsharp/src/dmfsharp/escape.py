@@ -208,6 +208,13 @@ def predicted_escape_step(
     return math.log(escape_radius / radius) / math.log(q)
 
 
+def _least_involved_basis_vector(v1: np.ndarray) -> np.ndarray:
+    """The coordinate vector ``e_j`` with ``j = argmin_j |v1[j]|`` (null_direction's default seed)."""
+    u = np.zeros(v1.size)
+    u[int(np.argmin(np.abs(v1)))] = 1.0
+    return u
+
+
 def null_direction(fac: Factorization, seed_vector=None) -> tuple[np.ndarray, ...]:
     """A unit vector of the Hessian's null space at a minimizer (eigenvalue 0, the smallest).
 
@@ -241,9 +248,7 @@ def null_direction(fac: Factorization, seed_vector=None) -> tuple[np.ndarray, ..
     """
     fac.require_minimizer(what="fac (null_direction)")
     if seed_vector is None:
-        v1 = fac.join(sharpness(fac).eigenvector)
-        u = np.zeros(fac.n_params)
-        u[int(np.argmin(np.abs(v1)))] = 1.0
+        u = _least_involved_basis_vector(fac.join(sharpness(fac).eigenvector))
     else:
         u = np.asarray(seed_vector, dtype=np.float64)
         if u.shape != (fac.n_params,):
@@ -262,8 +267,8 @@ def null_direction(fac: Factorization, seed_vector=None) -> tuple[np.ndarray, ..
 def _unit_direction(fac: Factorization, direction: str, v1: np.ndarray, rng) -> np.ndarray:
     if direction == "v1":
         return v1
-    if direction == "vN":
-        return fac.join(null_direction(fac))
+    if direction == "vN":  # null_direction's default seed, from the v1 computed already
+        return fac.join(null_direction(fac, _least_involved_basis_vector(v1)))
     g = np.random.default_rng(rng)
     u = g.standard_normal(fac.n_params)
     return u / np.linalg.norm(u)
