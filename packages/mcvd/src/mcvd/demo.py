@@ -172,8 +172,8 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
         "|---|---|---|---|---|---|---|",
     ]
     rows = []
+    k05 = int(np.argmin(np.abs(edges - 0.5)))
     for m, r in res.items():
-        k05 = int(np.argmin(np.abs(edges - 0.5)))
         finf = cap if m == "exact" else t_inf[m]
         tp = peak_time(g, m, t_max=2.0).time * 1e3
         if ref is not None and m != "exact":
