@@ -220,8 +220,9 @@ def prepare(
     eps = float(eps)
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be finite and > 0 (µm), got {eps}")
-    is_slab = len(geometry.planes) == 2 and geometry.images(1).kind == "slab"
-    system = geometry.images(1) if is_slab else geometry.images()
+    # n_periods only matters for a slab (cells k = -1, 0, 1; it is ignored by the finite groups)
+    system = geometry.images(1)
+    is_slab = system.kind == "slab"
     axes, origins, periods, cap = np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), math.inf
     if is_slab:
         if math.isinf(horizon):
