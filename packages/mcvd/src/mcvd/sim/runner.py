@@ -268,7 +268,6 @@ def run_chunks(
     scheduler: str | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     progress: bool = False,
-    metadata: dict | None = None,
 ) -> SimulationResult:
     """Run ``kernel`` over ``n_molecules`` molecules in chunks and merge the results.
 
@@ -304,8 +303,6 @@ def run_chunks(
         Seconds to wait for the scheduler; then a one-line ConnectionError.
     progress : bool
         Show a tqdm progress bar (molecules).
-    metadata : dict, optional
-        Extra entries added to the merged result's metadata.
 
     Returns
     -------
@@ -398,9 +395,7 @@ def run_chunks(
     finally:
         bar.close()
     merged = SimulationResult.merge([done[t.index] for t in tasks])
-    meta = dict(merged.metadata)
-    meta.update(metadata or {})
-    meta.update(seed=seed, n_chunks=len(tasks), chunk_size=int(chunk_size))
+    meta = dict(merged.metadata, seed=seed, n_chunks=len(tasks), chunk_size=int(chunk_size))
     return dataclasses.replace(merged, metadata=meta)
 
 
