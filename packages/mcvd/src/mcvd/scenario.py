@@ -158,10 +158,21 @@ class Scenario(_Strict):
             raise ScenarioError(f"scenario: {exc}") from None
 
     def to_json(self, path: str | Path | None = None) -> str:
-        """Serialise to JSON text (and write it to ``path`` if given)."""
+        """Serialise to JSON text (and write it to ``path`` if given, atomically).
+
+        Examples
+        --------
+        >>> sc = Scenario.model_validate({"D": 79.4,
+        ...     "transmitter": {"position": [0, 0, 10], "molecules": 10},
+        ...     "receivers": [{"center": [10, 0, 0], "radius": 5}]})
+        >>> '"D": 79.4' in sc.to_json()
+        True
+        """
+        from .sim.result import atomic_write
+
         text = self.model_dump_json(indent=2, exclude_none=True)
         if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
+            atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
         return text
 
 
