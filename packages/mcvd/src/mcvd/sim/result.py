@@ -297,13 +297,14 @@ class SimulationResult:
             raise ValueError("merge needs at least one result")
         first = results[0]
         base = {k: v for k, v in first.metadata.items() if k not in _CHUNK_KEYS}
+        base_json = _json_safe(base)
         for r in results[1:]:
             if r.counts.shape != first.counts.shape or not np.array_equal(
                 r.bin_edges, first.bin_edges
             ):
                 raise ValueError("cannot merge results with different bin_edges or receivers")
             other = {k: v for k, v in r.metadata.items() if k not in _CHUNK_KEYS}
-            if _json_safe(other) != _json_safe(base):
+            if _json_safe(other) != base_json:
                 diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
                 raise ValueError(f"cannot merge results of different runs: metadata {diff} differ")
         keep = all(r.absorption_times is not None for r in results)
