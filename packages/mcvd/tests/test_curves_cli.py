@@ -8,7 +8,7 @@ import matplotlib
 import numpy as np
 import pytest
 from mcvd.cli import main
-from mcvd.curves import (
+from mcvd.core.curves import (
     bin_counts,
     cumulative_counts,
     max_error,
@@ -17,9 +17,9 @@ from mcvd.curves import (
     sir,
     sir_from_counts,
 )
-from mcvd.freespace import free_F, free_peak_time
-from mcvd.geometry import Geometry
-from mcvd.models import response
+from mcvd.core.freespace import free_F, free_peak_time
+from mcvd.core.geometry import Geometry
+from mcvd.core.models import response
 
 matplotlib.use("Agg")
 D = 79.4
@@ -50,7 +50,7 @@ def test_numerical_peak_time_matches_closed_form():
     p = peak_time(g, "free")
     assert p.time == pytest.approx(free_peak_time(10, 5, D), rel=1e-6)
     # rate at the peak = closed-form f(t_peak)
-    from mcvd.freespace import free_f
+    from mcvd.core.freespace import free_f
 
     assert p.rate == pytest.approx(float(free_f(p.time, 10, 5, D)), rel=1e-6)
     # the half-space peak of the paper model is close to free space at the same distance
@@ -70,7 +70,7 @@ def test_sir():
 
 
 def test_plots_return_figures():
-    from mcvd.plots import plot_geometry, plot_responses
+    from mcvd.core.plots import plot_geometry, plot_responses
 
     t = np.linspace(0, 2, 50)
     fig = plot_responses([response(PAPER, t, model=m) for m in ("free", "images-ho")])
@@ -130,7 +130,7 @@ def test_cli_errors_one_line(capsys, tmp_path):
 def test_demo_writes_report(tmp_path, monkeypatch):
     # fast tier: the analytic section only (the full demo, with the simulator sections of the
     # other issues, runs in `make demo` and in the slow test below)
-    from mcvd import demo
+    from mcvd.studies import demo
 
     assert demo.section_analytic in demo.SECTIONS
     monkeypatch.setattr(demo, "SECTIONS", [demo.section_analytic])
@@ -145,7 +145,7 @@ def test_demo_writes_report(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_full_demo_summary_has_3_to_6_rows(tmp_path):
-    from mcvd.demo import run_demo
+    from mcvd.studies.demo import run_demo
 
     run_demo(tmp_path)
     rows = [r for r in (tmp_path / "summary.md").read_text().splitlines() if r.startswith("| ")]

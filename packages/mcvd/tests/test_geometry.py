@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mcvd.geometry import (
+from mcvd.core.geometry import (
     Box,
     Geometry,
     Plane,
@@ -20,7 +20,7 @@ from mcvd.geometry import (
     mirror_sphere,
     slab_periods,
 )
-from mcvd.scenario import ScenarioError, load_scenario, scenario_from_dict
+from mcvd.core.scenario import ScenarioError, load_scenario, scenario_from_dict
 from scipy import special
 
 BASE = {
