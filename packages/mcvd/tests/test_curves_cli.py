@@ -2,11 +2,11 @@
 
 import json
 import math
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+from mcvd import example_path
 from mcvd.cli import main
 from mcvd.core.curves import (
     bin_counts,
@@ -20,10 +20,11 @@ from mcvd.core.curves import (
 from mcvd.core.freespace import free_F, free_peak_time
 from mcvd.core.geometry import Geometry
 from mcvd.core.models import response
+from mcvd.core.scenario import load_scenario
 
 matplotlib.use("Agg")
 D = 79.4
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "paper_halfspace.json"
+EXAMPLE = example_path("paper_halfspace")
 PAPER = Geometry.simple(D, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
 
 
@@ -150,3 +151,16 @@ def test_full_demo_summary_has_3_to_6_rows(tmp_path):
     run_demo(tmp_path)
     rows = [r for r in (tmp_path / "summary.md").read_text().splitlines() if r.startswith("| ")]
     assert 3 <= len(rows) - 1 <= 6
+
+
+def test_example_command_lists_and_writes_the_shipped_scenarios(tmp_path, capsys):
+    assert main(["example"]) == 0
+    assert "paper_halfspace" in capsys.readouterr().out.split()
+    out = tmp_path / "paper.json"
+    assert main(["example", "paper_halfspace", "-o", str(out)]) == 0
+    assert load_scenario(out) == load_scenario(example_path("paper_halfspace"))
+    assert main(["example", "nope"]) == 2
+    assert "example must be one of" in capsys.readouterr().err
+    assert main(["example", "paper_halfspace", "-o", str(tmp_path / "missing" / "x.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mcvd: error: -o/--output: folder") and len(err.splitlines()) == 1

@@ -43,9 +43,12 @@ def import_graph(package: str, root: pathlib.Path) -> dict[str, set[str]]:
                     mod = ".".join(base + ([node.module] if node.module else []))
                 else:
                     mod = node.module or ""
-                targets = [mod] + [f"{mod}.{a.name}" for a in node.names]
+                # `from pkg import submodule` imports the submodule; `from mod import name` mod
+                targets = [
+                    f"{mod}.{a.name}" if f"{mod}.{a.name}" in modules else mod for a in node.names
+                ]
             for t in targets:
-                while t and t not in modules:  # `from pkg import submodule` or a name in it
+                while t and t not in modules:  # a name inside a module: the module
                     t = t.rpartition(".")[0]
                 if t and t != name and t.split(".")[0] == package:
                     deps.add(t)
@@ -76,9 +79,14 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+#: packages that sit in a layer under another name: the example data reads scenarios (core)
+_SAME_LAYER = {"examples": "core"}
+
+
 def _layer(module: str) -> int | None:
     parts = module.split(".")
-    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+    name = _SAME_LAYER.get(parts[1], parts[1]) if len(parts) > 1 else None
+    return LAYERS.index(name) if name in LAYERS else None
 
 
 def test_find_cycle_detects_a_circle():

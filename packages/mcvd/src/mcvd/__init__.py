@@ -49,12 +49,19 @@ _EXPORTS = {
     ),
     **dict.fromkeys(("EventOptions", "FixedStepOptions", "simulate"), "sim.api"),
     **dict.fromkeys(("SimulatedResponse", "SimulationResult"), "sim.result"),
+    "example_path": "examples",
+    "load_example": "examples",
 }
+
+
+#: public name -> its name in the defining module, where the two differ
+_RENAMED = {"example_path": "path", "load_example": "load"}
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        value = getattr(module, _RENAMED.get(name, name))
     else:
         try:  # a submodule, as after the former eager imports (``mcvd.core.models.response``)
             value = importlib.import_module(f".{name}", __name__)
@@ -90,8 +97,10 @@ __all__ = [
     "available_models",
     "capacitance",
     "capture",
+    "example_path",
     "get_model",
     "image_system",
+    "load_example",
     "load_scenario",
     "mirror_point",
     "mirror_sphere",

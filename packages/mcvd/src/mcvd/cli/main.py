@@ -21,6 +21,25 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_example(args) -> int:
+    from .. import examples
+    from ..core.io import atomic_write
+
+    if args.name is None:
+        print("\n".join(examples.names()))
+        return 0
+    text = examples.path(args.name).read_text(encoding="utf-8")
+    if args.output is None:
+        print(text, end="")
+        return 0
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        raise ValueError(f"-o/--output: folder {str(out.parent)!r} does not exist")
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_response(args) -> int:
     import json
 
@@ -80,7 +99,7 @@ def _cmd_capture(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``mcvd`` argument parser (demo, response, capture, simulate, export-smoldyn,
+    """The ``mcvd`` argument parser (demo, example, response, capture, simulate, export-smoldyn,
     crosscheck).
 
     Returns
@@ -104,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the demo figures and report section")
     p.add_argument("--out", default="out/mcvd")
     p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("example", help="list the example scenarios, or write one out")
+    p.add_argument("name", nargs="?", default=None, help="example name (omit to list them)")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: print it)")
+    p.set_defaults(func=_cmd_example)
     p = sub.add_parser("response", help="channel response F(t) of an analytic model")
     p.add_argument("scenario", help="scenario JSON file")
     p.add_argument(
