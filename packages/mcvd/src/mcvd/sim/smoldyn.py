@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.io import atomic_write
-from .fixedstep import params_from_scenario
+from .params import params_from_scenario
 
 __all__ = ["TX_NUDGE", "read_smoldyn_counts", "run_smoldyn", "smoldyn_config", "write_smoldyn"]
 
