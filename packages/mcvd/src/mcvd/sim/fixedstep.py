@@ -31,14 +31,14 @@ it is absorbed, degrades or the horizon ``t_end`` is reached. Per step:
      after the step (exact for a plane; the curvature error is ``O(dt)`` relative to the
      ``O(sqrt(dt))`` bias it removes).
 
-   A perfectly absorbing receiver absorbs at every crossing; a reactive one (reaction rate
-   constant ``k``) with the probability :func:`mcvd.sim.params.reaction_probability` (Erban &
-   Chapman 2007), and otherwise reflects the molecule: a bridge crossing leaves it at ``b`` (its
-   path touched the surface and came back), an end-of-step crossing mirrors ``b`` radially
-   through the surface (distance ``h`` inside becomes ``h`` outside, the specular rule Erban &
-   Chapman use for the flat wall; if the mirror point is not in the fluid the molecule stays at
-   ``a``). An absorbed molecule gets the absorption time ``t_release + (k + 1) dt`` (end of the
-   step).
+   A perfectly absorbing receiver absorbs at every crossing. A reactive one (reaction rate
+   constant ``k``) is tested at the end of the step only, whatever the mode (Erban & Chapman
+   2007): a step ending inside reacts with probability ``k sqrt(pi dt / D)``
+   (:func:`mcvd.sim.params.reaction_probability`, which also gives its measured bias);
+   otherwise the molecule is reflected by mirroring ``b`` radially through the surface
+   (distance ``h`` inside becomes ``h`` outside, the specular rule of Erban & Chapman's flat
+   wall; should the mirror point not be in the fluid, the molecule stays at ``a``). An absorbed
+   molecule gets the absorption time ``t_release + (k + 1) dt`` (end of the step).
 4. degradation (rate ``k_d``): one exponential lifetime per molecule, drawn from its stream at
    release; the molecule takes the steps whose midpoint comes before it (see
    :mod:`mcvd.sim.params`).
@@ -379,7 +379,7 @@ def _run_molecules(
                 if d2 <= r2[q]:
                     inside = q
                     break
-                if bridge:
+                if bridge and rx_p[q] >= 1.0:  # absorbing receivers only
                     if q < MASK_BITS:
                         bit = np.int64(1) << q
                         if d2 < band2[q]:
@@ -394,8 +394,7 @@ def _run_molecules(
                         e = (math.sqrt(d2) - r) * (math.sqrt(ex * ex + ey * ey + ez * ez) - r)
                         if e < bridge_lim:
                             u, s0, s1 = uniform(s0, s1)
-                            # crossing (bridge) and reaction (probability rx_p) in one draw
-                            if u < rx_p[q] * math.exp(-e * inv_ddt):
+                            if u < math.exp(-e * inv_ddt):
                                 hit = q
                                 break
             if inside >= 0:

@@ -10,21 +10,20 @@ Nothing here imports numba, so :func:`mcvd.sim.smoldyn.smoldyn_config` and the c
 Reactive receivers
 ------------------
 A receiver with a finite reaction rate constant ``k`` (µm/s; the Robin condition
-``D dw/dn = k (w - 1)``) reacts with a molecule whose step crosses its surface with probability
+``D dw/dn = k (w - 1)``) reacts with a molecule whose step ends inside it with probability
+``P = k sqrt(pi dt / D)`` and reflects it otherwise (Erban & Chapman 2007, Phys. Biol. 4, 16:
+the end-of-step crossings per unit area and step near a reflecting wall, ``c sqrt(D dt / pi)``,
+times ``P`` equal the reaction flux ``k c dt``). The Brownian-bridge test is not applied to
+reactive receivers: counting bridge touches too would need ``P / 2`` per touch, and that variant
+was measured to be more biased near a curved surface (below).
 
-* ``P = k sqrt(pi dt / D)`` when only end-of-step crossings are detected
-  (``absorption="end-of-step"``; Erban & Chapman 2007, Phys. Biol. 4, 16);
-* ``P = (k / 2) sqrt(pi dt / D)`` when Brownian-bridge crossings are detected too
-  (``absorption="bridge"``, the default). A path started at distance ``x`` from a flat wall
-  touches it within a step with probability ``2 Phi(-x / sqrt(2 D dt))`` (reflection principle),
-  twice the end-of-step crossing probability ``Phi(-x / sqrt(2 D dt))``, so the same reaction
-  flux ``k c`` per unit area needs half the probability per crossing.
-
-Both follow from matching the crossings per unit area and step near a reflecting wall,
-``c sqrt(D dt / pi)`` (end of step) or ``2 c sqrt(D dt / pi)`` (any touch), to the reaction
-flux ``k c dt``; they hold to first order in ``P`` (:func:`reaction_probability` refuses
-``P > REACTION_P_MAX`` and warns above ``REACTION_P_WARN``; the measured bias of the scheme is in
-the benchmark ``benchmarks/mcvd_vs_smoldyn.py``).
+The scheme is first order in ``P``. Measured against the Collins–Kimball response (free space,
+2e5 molecules per point): the effective rate constant is too large by about ``0.6 P`` relative
+on a nearly flat receiver (radius 500 µm) and by ``0.6 P + 0.3 sqrt(2 D dt) / a`` on a radius
+``a`` (5 µm); the bridge variant was ``1.2 P_half`` flat and ``+1.2 sqrt(2 D dt) / a`` more
+curved. :func:`reaction_probability` therefore refuses ``P > REACTION_P_MAX`` (0.1: rate
+constant ~6 % too large) and warns above ``REACTION_P_WARN`` (0.02: ~1 %); the bias study is
+printed by ``benchmarks/mcvd_vs_smoldyn.py``.
 
 Degradation
 -----------
@@ -84,19 +83,11 @@ def _check_positive(name: str, v) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
 
 
-def _crossing_factor(absorption: str) -> float:
-    """Crossings per step near a flat wall, in units of ``c sqrt(D dt / pi)``."""
-    return 2.0 if absorption == "bridge" else 1.0
+def reaction_probability(k: float, D: float, dt: float, *, warn: bool = True) -> float:
+    """Reaction probability of a step that ends inside a reactive receiver.
 
-
-def reaction_probability(
-    k: float, D: float, dt: float, absorption: str = "bridge", *, warn: bool = True
-) -> float:
-    """Reaction probability per detected crossing of a reactive receiver's surface.
-
-    ``P = k sqrt(pi dt / D)`` for end-of-step detection (Erban & Chapman 2007) and half of it
-    when Brownian-bridge crossings are detected too (see the module docstring). Perfectly
-    absorbing receivers (``k = inf``) give 1.
+    ``P = k sqrt(pi dt / D)`` (Erban & Chapman 2007; see the module docstring for its measured
+    bias). Perfectly absorbing receivers (``k = inf``) give 1.
 
     Parameters
     ----------
@@ -106,8 +97,6 @@ def reaction_probability(
         Diffusion coefficient (µm²/s).
     dt : float
         Time step (s).
-    absorption : {"bridge", "end-of-step"}
-        Which crossings the simulator detects.
     warn : bool
         Warn when the probability is above :data:`REACTION_P_WARN`.
 
@@ -128,19 +117,18 @@ def reaction_probability(
     Examples
     --------
     >>> round(reaction_probability(10.0, 79.4, 1e-5), 6)
-    0.003145
+    0.00629
     >>> reaction_probability(math.inf, 79.4, 1e-4)
     1.0
     """
     if k == math.inf:
         return 1.0
-    c = _crossing_factor(absorption)
-    p = k * math.sqrt(math.pi * dt / D) / c
+    p = k * math.sqrt(math.pi * dt / D)
     if p > REACTION_P_MAX:
-        dt_max = D / math.pi * (REACTION_P_MAX * c / k) ** 2
+        dt_max = D / math.pi * (REACTION_P_MAX / k) ** 2
         raise ValueError(
             f"dt: reaction_rate {k:g} µm/s gives reaction probability {p:.3g} per crossing at "
-            f"dt = {dt:g} s, above {REACTION_P_MAX} (the scheme is first order in it); "
+            f"dt = {dt:g} s, above {REACTION_P_MAX} (the reactive scheme is first order in it); "
             f"use dt <= {dt_max:.3g} s"
         )
     if warn and p > REACTION_P_WARN:
@@ -198,8 +186,8 @@ class FixedStepParams:
     --------
     >>> p = FixedStepParams(79.4, 1e-4, 2.0, ((0, 0, 10),), (0.0,), (100,), ((10, 0, 0),),
     ...                     (5.0,), rx_reaction_rate=(20.0,))
-    >>> round(p.reaction_probabilities()[0], 5)
-    0.02225
+    >>> round(p.reaction_probabilities(warn=False)[0], 5)
+    0.03978
     """
 
     D: float
@@ -257,14 +245,12 @@ class FixedStepParams:
         return len(self.rx_radius)
 
     def reaction_probabilities(self, warn: bool = True) -> tuple[float, ...]:
-        """Reaction probability per detected crossing of every receiver (1 = absorbing).
+        """Reaction probability of a step ending inside each receiver (1 = absorbing).
 
         Refuses (and, with ``warn``, warns) as :func:`reaction_probability` does.
         """
         rates = self.rx_reaction_rate or (math.inf,) * self.n_receivers
-        return tuple(
-            reaction_probability(k, self.D, self.dt, self.absorption, warn=warn) for k in rates
-        )
+        return tuple(reaction_probability(k, self.D, self.dt, warn=warn) for k in rates)
 
     def metadata(self) -> dict:
         """Run metadata recorded in every result."""
@@ -282,9 +268,8 @@ class FixedStepParams:
         if any(k != math.inf for k in self.rx_reaction_rate):
             meta["reaction_rate"] = list(self.rx_reaction_rate)
             meta["reaction_scheme"] = (
-                "reaction probability per crossing k sqrt(pi dt / D)"
-                + (" / 2 (bridge crossings detected)" if self.absorption == "bridge" else "")
-                + ", reflected otherwise (first order in the probability)"
+                "end of step inside: reaction with probability k sqrt(pi dt / D), radial mirror "
+                "otherwise (Erban & Chapman 2007; first order in the probability)"
             )
         if self.degradation_rate > 0:
             meta["degradation_rate"] = self.degradation_rate

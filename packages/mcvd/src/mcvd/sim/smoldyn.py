@@ -16,11 +16,17 @@ Differences from :mod:`mcvd.sim.fixedstep` (document them when comparing)
 * **Per-receiver counts.** Absorbed molecules are simply removed, so the output gives the total
   over receivers only (one run per receiver is needed for per-receiver curves).
 * **Infinite space.** Smoldyn needs a finite system. The exported system box reaches
-  ``margin`` (default ``max(50, 8 sqrt(2 D T))`` µm) beyond every transmitter, receiver and box;
-  its walls are a reflecting surface (Smoldyn ignores the boundary type of the system box
-  when surfaces exist), so no molecule is lost, and their influence on F is of the order of
-  the free-space capture from ``2 * margin`` away. Axis-aligned planes become walls of that
-  box; oblique planes become two large reflecting triangles.
+  ``margin`` (default ``max(50, 8 sqrt(2 D T))`` µm, at least 8 standard deviations of the
+  per-axis spread over the horizon) beyond every transmitter, receiver and box; its walls are a
+  reflecting surface of their own, so no molecule is lost, and their influence on F is of the
+  order of the free-space capture from ``2 * margin`` away.
+* **Planes are reflecting panels.** Smoldyn ignores the boundary type of the system box once a
+  surface exists (a half-space modelled by a reflecting system boundary alone let 940 of 2000
+  molecules end up behind it), so every plane is a reflecting surface: an axis-aligned plane
+  is one rectangle spanning the system box (it replaces that wall), an oblique plane two large
+  triangles.
+* **Physics.** Reactive receivers and degrading molecules are not exported (refused with one
+  line): the file would describe another channel.
 * **Transmitter on a plane.** Smoldyn places a molecule released exactly on a reflecting panel
   behind it; such transmitters are moved :data:`TX_NUDGE` = 1e-6 µm into the fluid.
 * **Random numbers and time stepping** differ (Smoldyn's own generator, its own order of
@@ -38,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.io import atomic_write
+from ..core.scenario import as_scenario
 from .params import params_from_scenario
 
 __all__ = ["TX_NUDGE", "read_smoldyn_counts", "run_smoldyn", "smoldyn_config", "write_smoldyn"]
@@ -93,6 +100,8 @@ def smoldyn_config(
     >>> "panel sphere 10 0 0 5" in text and "boundaries 0 " in text
     True
     """
+    scenario = as_scenario(scenario)
+    scenario.geometry().require_physics("the Smoldyn export", alternative="mcvd simulate")
     p, _ = params_from_scenario(scenario, dt=dt, t_end=t_end, n_molecules=n_molecules)
     n_steps = max(1, round(p.t_end / p.dt))
     every = count_every or max(1, n_steps // 100)
@@ -106,16 +115,16 @@ def smoldyn_config(
     allp = np.vstack(pts)
     lo, hi = allp.min(axis=0) - margin, allp.max(axis=0) + margin
     oblique = []
-    for point, normal in zip(p.plane_point, p.plane_normal):
+    aligned = {}  # (axis, side 0 = low / 1 = high) -> plane index
+    for j, (point, normal) in enumerate(zip(p.plane_point, p.plane_normal)):
         nrm = np.asarray(normal, float)
         axis = int(np.argmax(np.abs(nrm)))
-        if abs(abs(nrm[axis]) - 1.0) < 1e-12:  # axis-aligned plane -> system wall
-            if nrm[axis] > 0:
-                lo[axis] = point[axis]
-            else:
-                hi[axis] = point[axis]
+        if abs(abs(nrm[axis]) - 1.0) < 1e-12:  # axis-aligned plane: a face of the system box
+            side = 0 if nrm[axis] > 0 else 1
+            (lo if side == 0 else hi)[axis] = point[axis]
+            aligned[(axis, side)] = j
         else:
-            oblique.append((np.asarray(point, float), nrm))
+            oblique.append((j, np.asarray(point, float), nrm))
     lines = [
         "# Smoldyn configuration exported by mcvd (units: um, s, um^2/s).",
         "# Differences from mcvd's simulator: see mcvd.sim.smoldyn (straight-segment absorption,",
@@ -138,26 +147,54 @@ def smoldyn_config(
             "end_surface",
         ]
     size = float(np.max(hi - lo)) * 4.0
-    for j, (point, nrm) in enumerate(oblique):
+    for j, point, nrm in oblique:
         u = np.cross(nrm, [1.0, 0, 0] if abs(nrm[0]) < 0.9 else [0, 1.0, 0])
         u /= np.linalg.norm(u)
         v = np.cross(nrm, u)
         c = [point + size * (su * u + sv * v) for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         lines += [
+            f"# planes[{j}] (oblique): reflecting, two triangles beyond the system box",
             f"start_surface plane{j}",
             "action both all reflect",
             f"panel tri {_fmt(*c[0], *c[1], *c[2])}",
             f"panel tri {_fmt(*c[0], *c[2], *c[3])}",
             "end_surface",
         ]
-    # Smoldyn ignores the boundary type of the system box when surfaces exist: the walls (and
-    # the axis-aligned planes) are therefore a reflecting surface of their own
-    boxes = [("walls", lo, hi)]
-    boxes += [(f"box{j}", b0, b1) for j, (b0, b1) in enumerate(zip(p.box_min, p.box_max))]
-    for name, b0, b1 in boxes:
+    # the faces of the system box: reflecting planes where the scenario has axis-aligned planes,
+    # reflecting walls elsewhere (Smoldyn ignores the boundary type of the system box)
+    walls = []
+    for k in range(3):
+        o1, o2 = [a for a in range(3) if a != k]
+        w = hi - lo
+        for side in (0, 1):
+            corner = lo.copy()
+            if side == 1:
+                corner[k] = hi[k]
+            panel = f"panel rect {'+-'[side]}{k} {_fmt(*corner, w[o1], w[o2])}"
+            j = aligned.get((k, side))
+            if j is None:
+                walls.append(panel)
+                continue
+            lines += [
+                f"# planes[{j}]: reflecting panel {'xyz'[k]} = {_fmt(corner[k])} spanning the box",
+                f"start_surface plane{j}",
+                "action both all reflect",
+                panel,
+                "end_surface",
+            ]
+    if walls:
+        lines += [
+            f"# system walls: reflecting, {_fmt(margin)} um beyond every object",
+            "start_surface walls",
+            "action both all reflect",
+            *walls,
+            "end_surface",
+        ]
+    for j, (b0, b1) in enumerate(zip(p.box_min, p.box_max)):
         b0, b1 = np.asarray(b0, float), np.asarray(b1, float)
         w = b1 - b0
-        lines += [f"start_surface {name}", "action both all reflect"]
+        lines += [f"# obstacles[{j}]: reflecting box", f"start_surface box{j}"]
+        lines.append("action both all reflect")
         for k in range(3):
             o1, o2 = [a for a in range(3) if a != k]
             for sign, corner in (("+", b0.copy()), ("-", b0.copy())):
