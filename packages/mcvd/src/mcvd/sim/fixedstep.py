@@ -463,8 +463,19 @@ def _surface_mode(p: FixedStepParams) -> int:
     return SURF_FOLD if bool(ok.all()) else SURF_TRACE
 
 
-def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
-    """Run the kernel on one chunk: (receiver index or -1, absorption time, final positions)."""
+def _simulate_arrays(
+    p: FixedStepParams,
+    task: ChunkTask,
+    positions: bool,
+    *,
+    surface: int | None = None,
+    bridge: bool | None = None,
+):
+    """Run the kernel on one chunk: (receiver index or -1, absorption time, final positions).
+
+    ``surface`` (:data:`SURF_NONE`, :data:`SURF_FOLD`, :data:`SURF_TRACE`) and ``bridge``
+    override the kernel's surface handling and bridge test (tests of the code paths and the
+    profile in the benchmarks; :data:`SURF_NONE` ignores the surfaces)."""
     tx_end = np.cumsum(np.asarray(p.tx_weight, dtype=np.int64))
     if task.start + task.count > tx_end[-1]:
         raise ValueError("task exceeds the run's molecules (tx_weight must hold the counts)")
@@ -494,8 +505,8 @@ def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
             _arr(p.plane_normal, 3),
             _arr(p.box_min, 3),
             _arr(p.box_max, 3),
-            np.int64(_surface_mode(p)),
-            p.absorption == "bridge",
+            np.int64(_surface_mode(p) if surface is None else surface),
+            p.absorption == "bridge" if bridge is None else bool(bridge),
             p.reflection == "elastic",
             float(p.destruction_radius) ** 2,
             float(p.degradation_rate),
