@@ -47,7 +47,14 @@ from ..core.io import atomic_write
 from ..core.scenario import as_scenario
 from .params import params_from_scenario
 
-__all__ = ["TX_NUDGE", "read_smoldyn_counts", "run_smoldyn", "smoldyn_config", "write_smoldyn"]
+__all__ = [
+    "TX_NUDGE",
+    "read_smoldyn_counts",
+    "run_smoldyn",
+    "smoldyn_config",
+    "time_smoldyn",
+    "write_smoldyn",
+]
 
 #: transmitters closer than this (µm) to a plane are moved this far into the fluid in the export
 TX_NUDGE = 1e-6
@@ -282,8 +289,8 @@ def read_smoldyn_counts(path: str | Path, n_molecules: int) -> tuple[np.ndarray,
     return t, 1.0 - data[idx, 1] / n_molecules
 
 
-def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
-    """Run a Smoldyn configuration with the ``smoldyn`` Python module; return the run seconds.
+def time_smoldyn(config: str | Path, python: str | Path | None = None) -> tuple[float, float]:
+    """Run a Smoldyn configuration with the ``smoldyn`` Python module; return its timings.
 
     Parameters
     ----------
@@ -295,8 +302,8 @@ def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
 
     Returns
     -------
-    float
-        Wall seconds of ``runSim`` (excluding interpreter start-up and file parsing).
+    (float, float)
+        Wall and CPU seconds of ``runSim`` (excluding interpreter start-up and file parsing).
 
     Raises
     ------
@@ -305,13 +312,14 @@ def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
 
     Examples
     --------
-    >>> run_smoldyn("missing.txt", python=sys.executable)  # doctest: +SKIP
+    >>> wall, cpu = time_smoldyn("bench.txt", python="smoldyn-venv/bin/python")  # doctest: +SKIP
     """
     config = Path(config).resolve()
     code = (
         "import sys, time, smoldyn\n"
         "s = smoldyn.Simulation.fromFile(sys.argv[1])\n"
-        "t = time.perf_counter(); s.runSim(); print('MCVD_RUN_SECONDS', time.perf_counter() - t)\n"
+        "t, c = time.perf_counter(), time.process_time(); s.runSim()\n"
+        "print('MCVD_RUN_SECONDS', time.perf_counter() - t, time.process_time() - c)\n"
     )
     proc = subprocess.run(
         [os.path.abspath(python or sys.executable), "-c", code, str(config)],
@@ -322,6 +330,34 @@ def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
     )
     for line in proc.stdout.splitlines():
         if line.startswith("MCVD_RUN_SECONDS"):
-            return float(line.split()[1])
+            wall, cpu = (float(v) for v in line.split()[1:3])
+            return wall, cpu
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
     raise RuntimeError(f"smoldyn run failed (exit {proc.returncode}): {tail[0]}")
+
+
+def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
+    """Run a Smoldyn configuration with the ``smoldyn`` Python module; return the run seconds.
+
+    Parameters
+    ----------
+    config : str or Path
+        Configuration file (its directory is the working directory, where outputs go).
+    python : str or Path, optional
+        Interpreter that has ``smoldyn`` installed; default the current one.
+
+    Returns
+    -------
+    float
+        Wall seconds of ``runSim`` (see :func:`time_smoldyn` for the CPU seconds too).
+
+    Raises
+    ------
+    RuntimeError
+        Smoldyn is missing or failed (its last output line is included).
+
+    Examples
+    --------
+    >>> run_smoldyn("missing.txt", python=sys.executable)  # doctest: +SKIP
+    """
+    return time_smoldyn(config, python)[0]
