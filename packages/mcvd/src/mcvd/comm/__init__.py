@@ -1,0 +1,53 @@
+"""Communication over the diffusion channel: on-off keying, ISI, threshold detection, BER.
+
+Public API
+----------
+* :func:`slot_probabilities` / :class:`SlotProbabilities` — ``p_j = F((j+1)T_s) - F(j T_s)``
+  from any channel model or a simulation, with the neglected tail.
+* :func:`count_law` / :class:`CountLaw` — the exact law of the slot count given the current bit
+  (and the Poisson and Gaussian approximations, labelled as such).
+* :func:`ber`, :func:`detect`, :class:`BERResult` — bit error rate for a threshold, the optimal
+  threshold, the information rate of the binary channel with that detector.
+* :func:`ber_vs_symbol_duration`, :func:`ber_vs_molecules`, :class:`BERSweep`.
+* :func:`approximation_errors`, :func:`signal_measures`.
+* :func:`monte_carlo_ber` — the independent check from the event-driven simulator.
+
+Units: µm, s, µm²/s; counts in molecules.
+"""
+
+from .detection import (
+    ApproximationError,
+    BERResult,
+    BERSweep,
+    SignalMeasures,
+    approximation_errors,
+    ber,
+    ber_vs_molecules,
+    ber_vs_symbol_duration,
+    detect,
+    mutual_information,
+    signal_measures,
+)
+from .law import APPROXIMATIONS, CountLaw, count_law, law_moments
+from .slots import SlotProbabilities, slot_probabilities, tail_union_bound
+
+__all__ = [
+    "APPROXIMATIONS",
+    "ApproximationError",
+    "BERResult",
+    "BERSweep",
+    "CountLaw",
+    "SignalMeasures",
+    "SlotProbabilities",
+    "approximation_errors",
+    "ber",
+    "ber_vs_molecules",
+    "ber_vs_symbol_duration",
+    "count_law",
+    "detect",
+    "law_moments",
+    "mutual_information",
+    "signal_measures",
+    "slot_probabilities",
+    "tail_union_bound",
+]
