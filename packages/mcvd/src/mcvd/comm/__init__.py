@@ -11,6 +11,7 @@ Public API
 * :func:`ber_vs_symbol_duration`, :func:`ber_vs_molecules`, :class:`BERSweep`.
 * :func:`approximation_errors`, :func:`signal_measures`.
 * :func:`monte_carlo_ber` — the independent check from the event-driven simulator.
+* :func:`plot_ber_sweep`, :func:`plot_count_law` — figures (``ax=``, return the figure).
 
 Units: µm, s, µm²/s; counts in molecules.
 """
@@ -29,6 +30,8 @@ from .detection import (
     signal_measures,
 )
 from .law import APPROXIMATIONS, CountLaw, count_law, law_moments
+from .montecarlo import MonteCarloBER, monte_carlo_ber
+from .plots import plot_ber_sweep, plot_count_law
 from .slots import SlotProbabilities, slot_probabilities, tail_union_bound
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "BERResult",
     "BERSweep",
     "CountLaw",
+    "MonteCarloBER",
     "SignalMeasures",
     "SlotProbabilities",
     "approximation_errors",
@@ -46,7 +50,10 @@ __all__ = [
     "count_law",
     "detect",
     "law_moments",
+    "monte_carlo_ber",
     "mutual_information",
+    "plot_ber_sweep",
+    "plot_count_law",
     "signal_measures",
     "slot_probabilities",
     "tail_union_bound",
