@@ -25,8 +25,8 @@ from mcvd.comm import (
     slot_probabilities,
     tail_union_bound,
 )
-from mcvd.geometry import Geometry, Sphere, Transmitter
-from mcvd.models import capture, response
+from mcvd.core.geometry import Geometry, Sphere, Transmitter
+from mcvd.core.models import capture, response
 from scipy import stats
 
 D = 79.4  # µm²/s

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mcvd.comm import monte_carlo_ber
-from mcvd.geometry import Geometry, Sphere, Transmitter
+from mcvd.core.geometry import Geometry, Sphere, Transmitter
 
 D = 79.4  # µm²/s
 

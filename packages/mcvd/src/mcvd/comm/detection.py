@@ -334,7 +334,7 @@ def ber(
     The paper's topology (µm, µm²/s): 1 s slots, 1000 molecules, memory 10, exact channel and
     exact count law.
 
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> r = ber(g, 1.0, 1000)
     >>> f"{r.ber:.2e}", r.threshold
@@ -735,7 +735,7 @@ def ber_vs_symbol_duration(
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> sw = ber_vs_symbol_duration(g, [0.5, 1.0], 1000, models="kamber2024,exact")
     >>> sw.ber.shape, bool(sw.ratio()[0, 1] < 0.1)   # the closed form: far too optimistic

@@ -247,7 +247,7 @@ def monte_carlo_ber(
     --------
     The paper's topology (µm, µm²/s), 1 s slots, 50 molecules, memory 2 (exact BER 0.0108):
 
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> mc = monte_carlo_ber(g, 1.0, 50, 2, n_frames=2000, seed=1)
     >>> mc.threshold, round(mc.exact.ber, 4), mc.agrees

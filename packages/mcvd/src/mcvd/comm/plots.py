@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..plots import _ax
+from ..core.plots import _ax
 from .detection import BERResult, BERSweep
 from .law import CountLaw
 

@@ -266,7 +266,7 @@ def tail_union_bound(geometry, receiver: int, t: float) -> float:
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 0), [((10, 0, 0), 5)])
     >>> round(tail_union_bound(g, 0, 1.0), 6)  # free space: exactly F(inf) - F(1)
     0.154233
@@ -330,7 +330,7 @@ def slot_probabilities(
     --------
     The paper's topology (µm, µm²/s), 1 s slots, memory 10, the exact channel:
 
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> s = slot_probabilities(g, 1.0, 10)
     >>> round(float(s.p[0]), 6), round(float(s.tail), 4), s.error_bound < 1e-9
@@ -353,8 +353,8 @@ def _index(value, name: str, n: int) -> int:
 
 
 def _channel_geometry(source):
-    from ..models import _as_geometry
-    from ..scenario import Scenario, as_scenario
+    from ..core.models import _as_geometry
+    from ..core.scenario import Scenario, as_scenario
 
     if isinstance(source, (dict, str)) or hasattr(source, "__fspath__"):
         source = as_scenario(source)
@@ -402,7 +402,7 @@ def _from_model(source, T, m, model, receiver, transmitter, options) -> SlotProb
 def _evaluate(single, T, m, offset, rx, model, options):
     """F of receiver ``rx`` at ``j T - offset`` (j = 0..m+1, clipped at 0), its F(inf) (None if
     the model cannot give it) and the total F at (m+1) T."""
-    from ..models import response
+    from ..core.models import response
 
     t = np.clip(np.arange(m + 2) * T - offset, 0.0, None)
     if single.is_slab:  # F(inf) is refused between two parallel planes
