@@ -8,7 +8,8 @@ Public API
   (and the Poisson and Gaussian approximations, labelled as such).
 * :func:`ber`, :func:`detect`, :class:`BERResult` — bit error rate for a threshold, the optimal
   threshold, the information rate of the binary channel with that detector.
-* :func:`ber_vs_symbol_duration`, :func:`ber_vs_molecules`, :class:`BERSweep`.
+* :func:`ber_vs_symbol_duration`, :func:`ber_vs_molecules`, :func:`ber_vs_memory`,
+  :class:`BERSweep`.
 * :func:`approximation_errors`, :func:`signal_measures`.
 * :func:`monte_carlo_ber` — the independent check from the event-driven simulator.
 * :func:`plot_ber_sweep`, :func:`plot_count_law` — figures (``ax=``, return the figure).
@@ -23,6 +24,7 @@ from .detection import (
     SignalMeasures,
     approximation_errors,
     ber,
+    ber_vs_memory,
     ber_vs_molecules,
     ber_vs_symbol_duration,
     detect,
@@ -45,6 +47,7 @@ __all__ = [
     "SlotProbabilities",
     "approximation_errors",
     "ber",
+    "ber_vs_memory",
     "ber_vs_molecules",
     "ber_vs_symbol_duration",
     "count_law",

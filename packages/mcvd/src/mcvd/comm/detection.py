@@ -39,6 +39,7 @@ __all__ = [
     "SignalMeasures",
     "approximation_errors",
     "ber",
+    "ber_vs_memory",
     "ber_vs_molecules",
     "ber_vs_symbol_duration",
     "detect",
@@ -560,7 +561,7 @@ class BERSweep:
     Attributes
     ----------
     variable : str
-        ``"symbol_duration"`` (s) or ``"molecules"``.
+        ``"symbol_duration"`` (s), ``"molecules"`` or ``"memory"`` (slots).
     values : numpy.ndarray, shape (n,)
         The variable's values.
     models : tuple of str
@@ -570,7 +571,7 @@ class BERSweep:
     threshold : numpy.ndarray of int, shape (n_models, n)
     tail : numpy.ndarray, shape (n_models, n)
         Neglected tail bound of each point.
-    memory : int
+    memory : numpy.ndarray of int, shape (n,)
     molecules : numpy.ndarray of int, shape (n,)
     symbol_duration : numpy.ndarray, shape (n,)
     p1 : float
@@ -586,7 +587,7 @@ class BERSweep:
     ber: np.ndarray
     threshold: np.ndarray
     tail: np.ndarray
-    memory: int
+    memory: np.ndarray
     molecules: np.ndarray
     symbol_duration: np.ndarray
     p1: float
@@ -621,7 +622,7 @@ class BERSweep:
         | 10 | 1.19e-01 |
         """
         ref = reference if reference in self.models else None
-        unit = " (s)" if self.variable == "symbol_duration" else ""
+        unit = {"symbol_duration": " (s)", "memory": " (slots)"}.get(self.variable, "")
         head = [f"| {self.variable.replace('_', ' ')}{unit} |"]
         for m in self.models:
             head.append(f" {m} BER |")
@@ -647,7 +648,7 @@ class BERSweep:
             "ber": self.ber.tolist(),
             "threshold": self.threshold.tolist(),
             "tail": self.tail.tolist(),
-            "memory": self.memory,
+            "memory": self.memory.tolist(),
             "molecules": self.molecules.tolist(),
             "symbol_duration": self.symbol_duration.tolist(),
             "p1": self.p1,
@@ -688,7 +689,7 @@ def _sweep(variable, values, models, slot_fn, mol_fn, p1, threshold, approximati
         ber=b,
         threshold=th,
         tail=tail,
-        memory=int(first[0].slots.memory),
+        memory=np.array([r.slots.memory for r in first], dtype=np.int64),
         molecules=np.array([r.law.molecules for r in first], dtype=np.int64),
         symbol_duration=np.array([r.slots.symbol_duration for r in first]),
         p1=_checks.prior(p1),
@@ -810,6 +811,79 @@ def ber_vs_molecules(
         (slots.model,),
         lambda _m, _n: slots,
         int,
+        p1,
+        threshold,
+        approximation,
+        {"interferer_molecules": interferer_molecules},
+    )
+
+
+def ber_vs_memory(
+    source,
+    symbol_duration: float,
+    molecules: int,
+    memories,
+    *,
+    models=("exact",),
+    p1: float = 0.5,
+    threshold: int | None = None,
+    approximation: str = "exact",
+    receiver: int = 0,
+    transmitter: int = 0,
+    interferer_molecules=None,
+    geometry=None,
+) -> BERSweep:
+    """BER against the ISI memory: how much the slots beyond a memory still matter.
+
+    In three dimensions ``F(inf) - F(t)`` decays like ``t^(-1/2)``, so the neglected tail (and the
+    BER it hides) shrinks slowly with the memory; this sweep shows where the BER settles.
+
+    Parameters
+    ----------
+    source : Scenario, Geometry, dict, str, Path or SimulationResult
+        The channel.
+    symbol_duration : float
+        ``T_s`` (s).
+    molecules : int
+        ``N``.
+    memories : sequence of int
+        Memories ``m`` (slots).
+    models, p1, threshold, approximation, receiver, transmitter, interferer_molecules, geometry
+        As in :func:`ber_vs_symbol_duration`.
+
+    Returns
+    -------
+    BERSweep
+
+    Examples
+    --------
+    >>> from mcvd.core.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> sw = ber_vs_memory(g, 1.0, 1000, [10, 100])
+    >>> bool(sw.ber[0, 1] > 5 * sw.ber[0, 0]), bool(sw.tail[0, 1] < sw.tail[0, 0])
+    (True, True)
+    """
+    vals = np.array([_checks.memory(m) for m in np.atleast_1d(memories)], dtype=np.int64)
+    if vals.size == 0:
+        raise ValueError("memories must list at least one value")
+
+    def slot_fn(model, m):
+        return slot_probabilities(
+            source,
+            symbol_duration,
+            int(m),
+            model=model,
+            receiver=receiver,
+            transmitter=transmitter,
+            geometry=geometry,
+        )
+
+    return _sweep(
+        "memory",
+        vals,
+        _as_models(models),
+        slot_fn,
+        lambda _: molecules,
         p1,
         threshold,
         approximation,

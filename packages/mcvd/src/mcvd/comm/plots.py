@@ -48,7 +48,11 @@ def plot_ber_sweep(sweep: BERSweep, ax=None, *, ratio_to: str | None = None, **s
         ok = y[i] > 0
         ax.plot(sweep.values[ok], y[i][ok], marker="o", ms=3, label=model, **style)
     ax.set_yscale("log")
-    label = {"symbol_duration": "symbol duration T_s (s)", "molecules": "molecules per bit N"}
+    label = {
+        "symbol_duration": "symbol duration T_s (s)",
+        "molecules": "molecules per bit N",
+        "memory": "ISI memory m (slots)",
+    }
     ax.set_xlabel(label.get(sweep.variable, sweep.variable))
     law = "exact count law" if sweep.approximation == "exact" else f"{sweep.approximation} law"
     ax.set_ylabel(
@@ -105,6 +109,9 @@ def plot_count_law(law, ax=None, *, threshold: int | None = None, observed=None,
     ax.set_yscale("log")
     top = float(np.max(law.pmf))
     ax.set_ylim(floor, 2 * top)
+    seen = law.counts[np.max(law.pmf, axis=0) >= floor]
+    pad = max(1, (int(seen[-1]) - int(seen[0])) // 20)
+    ax.set_xlim(int(seen[0]) - pad, int(seen[-1]) + pad)
     ax.set_xlabel("molecules counted in the slot, C")
     ax.set_ylabel("probability")
     ax.grid(alpha=0.3)

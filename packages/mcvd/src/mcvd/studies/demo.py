@@ -16,6 +16,7 @@ import numpy as np
 from ..core.curves import bin_counts, halfspace_bounds, max_error, nrmse, peak_time
 from ..core.geometry import Geometry
 from ..core.models import available_models, capture, response
+from .ber import section_ber
 from .report import Section
 
 __all__ = [
@@ -308,6 +309,7 @@ SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_accuracy,
     section_fixed_step,
     section_event_map,
+    section_ber,
 ]
 
 
