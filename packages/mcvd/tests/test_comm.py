@@ -328,3 +328,27 @@ def test_work_budget_refuses_absurd_laws():
     s = SlotProbabilities.from_values(np.full(200, 0.004))
     with pytest.raises(ValueError, match="multiply-adds"):
         count_law(s, 1_000_000, max_work=1e8)
+
+
+def test_certain_priors_and_degenerate_laws():
+    s = SlotProbabilities.from_values([0.3, 0.1])
+    never = detect(count_law(s, 20, 0.0))  # only zeros are sent: decide 0 always
+    assert never.ber == 0.0 and never.false_alarm == 0.0 and never.information == 0.0
+    always = detect(count_law(s, 20, 1.0))
+    assert always.ber == 0.0 and always.threshold == 0
+    g = detect(count_law(SlotProbabilities.from_values([0.4]), 30, approximation="gaussian"))
+    assert g.law.pmf[0, g.law.counts == 0] == 1.0  # no ISI: C | 0 = 0 exactly, also here
+    assert g.threshold >= 1
+
+
+def test_ber_against_memory_settles_as_the_tail_shrinks():
+    from mcvd.comm import ber_vs_memory
+
+    g = paper()
+    sw = ber_vs_memory(g, 1.0, 1000, [10, 100, 1000], models=("exact",))
+    assert np.all(np.diff(sw.tail[0]) < 0) and np.all(np.diff(sw.ber[0]) > 0)
+    F = response(g, [11.0, 101.0, 1001.0], model="exact").F
+    np.testing.assert_allclose(sw.tail[0], capture(g).F_inf - F, atol=2e-9)
+    assert sw.memory.tolist() == [10, 100, 1000]
+    # the growth slows down: 10 -> 100 is a factor 9, 100 -> 1000 a factor 1.5
+    assert sw.ber[0, 1] / sw.ber[0, 0] > 5 > 2 > sw.ber[0, 2] / sw.ber[0, 1]

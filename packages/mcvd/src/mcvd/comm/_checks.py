@@ -50,16 +50,45 @@ def real(value, name: str, *, positive: bool = False, lo=None, hi=None) -> float
     ...
     ValueError: p1 must be finite, got nan
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    if positive and x <= 0:
-        raise ValueError(f"{name} must be > 0, got {x}")
+    from ..core.geometry import _finite_float
+
+    x = _finite_float(value, name, positive=positive)
     if lo is not None and hi is not None and not lo <= x <= hi:
         raise ValueError(f"{name} must be in [{lo:g}, {hi:g}], got {x}")
     return x
+
+
+def interferer_counts(interferer_molecules, n_interferers: int, molecules: int) -> list[int]:
+    """Molecules per bit 1 of each interferer: ``molecules`` by default, one number for all,
+    or one per interferer.
+
+    Examples
+    --------
+    >>> interferer_counts(None, 2, 100), interferer_counts(40, 2, 100), interferer_counts([1, 2], 2, 9)
+    ([100, 100], [40, 40], [1, 2])
+    """
+    if interferer_molecules is None:
+        return [molecules] * n_interferers
+    vals = np.atleast_1d(interferer_molecules).tolist()
+    if len(vals) == 1:
+        vals = vals * n_interferers
+    if len(vals) != n_interferers:
+        raise ValueError(
+            f"interferer_molecules must give one count per interferer ({n_interferers}), "
+            f"got {len(vals)}"
+        )
+    return [integer(v, "interferer_molecules", minimum=0) for v in vals]
+
+
+def release_offset(release_time: float, signal_release_time: float, symbol_duration: float):
+    """An interferer's release offset (s) within the slot of the signal, in ``[0, T_s)``.
+
+    Examples
+    --------
+    >>> release_offset(1.3, 0.0, 1.0), release_offset(0.0, 0.3, 1.0)
+    (0.30000000000000004, 0.7)
+    """
+    return math.fmod(release_time - signal_release_time, symbol_duration) % symbol_duration
 
 
 def memory(value) -> int:

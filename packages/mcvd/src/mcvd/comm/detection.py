@@ -665,6 +665,23 @@ def _as_models(models) -> tuple:
     return models
 
 
+def _channel_slots(source, receiver, transmitter, geometry):
+    """``(model, T_s, memory) -> SlotProbabilities`` of one channel (for the sweeps)."""
+
+    def make(model, T, m):
+        return slot_probabilities(
+            source,
+            T,
+            m,
+            model=model,
+            receiver=receiver,
+            transmitter=transmitter,
+            geometry=geometry,
+        )
+
+    return make
+
+
 def _sweep(variable, values, models, slot_fn, mol_fn, p1, threshold, approximation, kw):
     rows = []
     for model in models:
@@ -746,22 +763,12 @@ def ber_vs_symbol_duration(
     if vals.size == 0:
         raise ValueError("symbol_durations must list at least one value")
 
-    def slot_fn(model, T):
-        return slot_probabilities(
-            source,
-            T,
-            memory,
-            model=model,
-            receiver=receiver,
-            transmitter=transmitter,
-            geometry=geometry,
-        )
-
+    slots = _channel_slots(source, receiver, transmitter, geometry)
     return _sweep(
         "symbol_duration",
         vals,
         _as_models(models),
-        slot_fn,
+        lambda model, T: slots(model, T, memory),
         lambda _: molecules,
         p1,
         threshold,
@@ -867,22 +874,12 @@ def ber_vs_memory(
     if vals.size == 0:
         raise ValueError("memories must list at least one value")
 
-    def slot_fn(model, m):
-        return slot_probabilities(
-            source,
-            symbol_duration,
-            int(m),
-            model=model,
-            receiver=receiver,
-            transmitter=transmitter,
-            geometry=geometry,
-        )
-
+    slots = _channel_slots(source, receiver, transmitter, geometry)
     return _sweep(
         "memory",
         vals,
         _as_models(models),
-        slot_fn,
+        lambda model, m: slots(model, symbol_duration, int(m)),
         lambda _: molecules,
         p1,
         threshold,

@@ -261,18 +261,7 @@ def law_moments(
 def _isi_terms(slots: SlotProbabilities, N: int, interferer_molecules):
     """(molecules, probability) of every mixture term: the signal's p_1..p_m, then every
     interferer's q_0..q_m."""
-    n_int = slots.n_interferers
-    if interferer_molecules is None:
-        n_i = [N] * n_int
-    else:
-        vals = np.atleast_1d(interferer_molecules).tolist()
-        if len(vals) == 1 and n_int != 1:
-            vals = vals * n_int
-        if len(vals) != n_int:
-            raise ValueError(
-                f"interferer_molecules must give one count per interferer ({n_int}), got {len(vals)}"
-            )
-        n_i = [_checks.integer(v, "interferer_molecules", minimum=0) for v in vals]
+    n_i = _checks.interferer_counts(interferer_molecules, slots.n_interferers, N)
     ns = [N] * slots.memory
     ps = list(slots.p[1:])
     for n, q in zip(n_i, slots.interference):

@@ -20,7 +20,6 @@ The only bias of the simulator is its absorption shell ``eps`` (capture bias at 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,19 +153,12 @@ def _release_plan(geom, sig, T, m, n_frames, p1, N, interferer_molecules, rng):
     """Release entries (position, molecules, time, frame) of every bit 1 of every frame."""
     txs = geom.transmitters
     t0 = txs[sig].release_time
-    n_int = len(txs) - 1
-    if interferer_molecules is None:
-        n_i = [N] * n_int
-    else:
-        n_i = [
-            _checks.integer(v, "interferer_molecules", minimum=0)
-            for v in np.broadcast_to(np.atleast_1d(interferer_molecules), (n_int,))
-        ]
+    n_i = _checks.interferer_counts(interferer_molecules, len(txs) - 1, N)
     order = [sig] + [i for i in range(len(txs)) if i != sig]
     bits = rng.random((len(txs), n_frames, m + 1)) < p1
     pos, mol, time, frame = [], [], [], []
     for row, i in enumerate(order):
-        offset = 0.0 if i == sig else math.fmod(txs[i].release_time - t0, T) % T
+        offset = 0.0 if i == sig else _checks.release_offset(txs[i].release_time, t0, T)
         n = N if i == sig else n_i[row - 1]
         f, k = np.nonzero(bits[row])
         if n == 0 or f.size == 0:

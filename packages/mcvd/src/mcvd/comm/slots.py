@@ -374,7 +374,7 @@ def _from_model(source, T, m, model, receiver, transmitter, options) -> SlotProb
     rows, offsets, infos, tails = [], [], {}, None
     for i, tx in enumerate(geom.transmitters):
         single = geom.with_transmitter(tx.position)
-        offset = 0.0 if i == sig else math.fmod(tx.release_time - t0, T) % T
+        offset = 0.0 if i == sig else _checks.release_offset(tx.release_time, t0, T)
         F, F_inf, F_total_end, info = _evaluate(single, T, m, offset, rx, model, options)
         infos.update(info)
         rows.append(np.diff(F))
