@@ -31,7 +31,7 @@ __all__ = [
 
 SEED = 2401_07282  # arXiv 2401.07282
 SUMMARY_HEADER = ["| case | quantity | mcvd | reference | note |", "|---|---|---|---|---|"]
-MAX_SUMMARY_ROWS = 6
+MAX_SUMMARY_ROWS = 7
 
 
 def paper_geometry() -> Geometry:
