@@ -18,12 +18,13 @@ reactive receivers: counting bridge touches too would need ``P / 2`` per touch, 
 was measured to be more biased near a curved surface (below).
 
 The scheme is first order in ``P``. Measured against the Collins–Kimball response (free space,
-2e5 molecules per point): the effective rate constant is too large by about ``0.6 P`` relative
-on a nearly flat receiver (radius 500 µm) and by ``0.6 P + 0.3 sqrt(2 D dt) / a`` on a radius
-``a`` (5 µm); the bridge variant was ``1.2 P_half`` flat and ``+1.2 sqrt(2 D dt) / a`` more
-curved. :func:`reaction_probability` therefore refuses ``P > REACTION_P_MAX`` (0.1: rate
-constant ~6 % too large) and warns above ``REACTION_P_WARN`` (0.02: ~1 %); the bias study is
-printed by ``benchmarks/mcvd_vs_smoldyn.py``.
+1e5–2e5 molecules per point, ``benchmarks/mcvd_vs_smoldyn.py``): the effective rate constant
+is too large by about ``0.5 P``–``0.7 P`` relative on a nearly flat receiver (radius 500 µm:
++2.1 % at P = 0.04) plus a curvature term ``0.3``–``0.8 sqrt(2 D dt) / a`` on a receiver of radius
+``a`` (5 µm, ``k a / D = 1``: +3.5 % at P = 0.032, dt = 1e-4 s; +0.4 ± 1.4 % at P = 0.016); the
+variant that also counts bridge touches (with ``P / 2``) was 1.7 times as biased on the 5 µm
+receiver at dt = 4e-4 s. :func:`reaction_probability` therefore refuses ``P > REACTION_P_MAX`` (0.1: rate
+constant ~6–10 % too large) and warns above ``REACTION_P_WARN`` (0.02: ~1–2 %).
 
 Degradation
 -----------
