@@ -24,7 +24,7 @@ import timeit
 
 import numpy as np
 from dmfsharp import gaussian_minimizer, scalar_minimizer, sharpness
-from dmfsharp.gd import gd
+from dmfsharp import gradient_descent as gd
 
 
 def _best(fn, repeats: int) -> float:

@@ -27,6 +27,7 @@ from .constructors import (
     scalar_minimizer,
     unbalanced_minimizer,
 )
+from .data import Data
 from .derivatives import (
     dense_hessian,
     finite_difference_hessian,
@@ -36,6 +37,7 @@ from .derivatives import (
     loss,
 )
 from .factorization import Factorization, check_positive, check_scale
+from .gd import gd_batch, gradient_descent
 from .npz import load_factors, save_factors
 from .spectrum import (
     EigenpairsResult,
@@ -58,6 +60,7 @@ __all__ = [
     "BalanceReport",
     "Claim",
     "ClaimsReport",
+    "Data",
     "EigenpairsResult",
     "Factorization",
     "SharpnessResult",
@@ -77,7 +80,9 @@ __all__ = [
     "frobenius_imbalance",
     "from_torch",
     "gaussian_minimizer",
+    "gd_batch",
     "gradient",
+    "gradient_descent",
     "hessian_operator",
     "hessian_rank",
     "hessian_spectrum",

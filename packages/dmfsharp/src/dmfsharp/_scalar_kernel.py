@@ -7,6 +7,10 @@ order of floating-point operations for the update — entirely in compiled code.
 compute the per-step diagnostics (sharpness, balance), which call back into Python; ``gd_batch``
 uses it only when ``sharpness_every is None``. ``AVAILABLE`` is False when numba is missing, and
 ``gd_batch`` then keeps the numpy loop.
+
+The kernel runs at most ``t_stop - t`` steps per call and keeps its state (``active``, ``state =
+[t, i_rec]``) in arrays, so the caller runs a long loop as a sequence of short calls and a Ctrl-C
+(``KeyboardInterrupt``, delivered between calls) stops it within one call (~0.1 s).
 """
 
 from __future__ import annotations
@@ -44,17 +48,19 @@ else:
         n_valid,  # (B,) out
         status,  # (B,) out: 0 completed, 1 converged, 2 diverged
         taken,  # (B,) out
+        active,  # (B,) in/out: runs still going (all True on the first call)
+        state,  # (2,) in/out: [t, i_rec]
+        t_stop,  # return (with -1) once t reaches t_stop, before computing step t_stop
     ):
         B, L = w.shape
-        active = np.ones(B, dtype=np.bool_)
         done = np.zeros(B, dtype=np.bool_)
         loss = np.zeros(B)
         grad = np.zeros((B, L))
         pre = np.ones(L)
         suf = np.ones(L)
         c2 = 2.0 * c
-        i_rec = 0
-        t = 0
+        t = state[0]
+        i_rec = state[1]
         while True:
             any_done = False
             any_left = False
@@ -111,6 +117,8 @@ else:
                     status[b] = 1
                     active[b] = False
             if last:
+                state[0] = t
+                state[1] = i_rec
                 return i_rec
             for b in range(B):
                 if not active[b]:
@@ -127,3 +135,7 @@ else:
                     w[b, k] = w[b, k] - grad[b, k]
                 taken[b] += 1
             t += 1
+            if t >= t_stop:
+                state[0] = t
+                state[1] = i_rec
+                return -1

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .factorization import Factorization, check_scale
-from .spectrum import sharpness
+from .spectrum import _scalar_lambda, sharpness
 
 __all__ = [
     "BalanceReport",
@@ -72,7 +72,7 @@ def scalar_sharpness(fac: Factorization, scale: float = 0.5, rtol_minimizer: flo
     if max(fac.dims) != 1:
         raise ValueError(f"fac: scalar closed form needs all widths 1, got dims {fac.dims}")
     fac.require_minimizer(rtol_minimizer, what="fac")
-    return 2.0 * c * float(sum((a[0, 0] * b[0, 0]) ** 2 for a, b in zip(fac.lefts, fac.rights)))
+    return _scalar_lambda(fac, c)
 
 
 def depth2_sharpness(fac: Factorization, scale: float = 0.5, rtol_minimizer: float = 1e-10):
