@@ -8,14 +8,13 @@ To add a section, append a function to :data:`SECTIONS`.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write
 from .closed_forms import flattest_sharpness, spectral_norm_bound
 from .constructors import balanced_minimizer, gaussian_minimizer, scalar_minimizer
 from .derivatives import dense_hessian
@@ -74,20 +73,14 @@ class ComparisonRow:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fh.write(text), binary=False)
 
 
 def _save(fig, path: Path) -> None:
     """Write ``fig`` to ``path`` atomically, then close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=130, bbox_inches="tight"))
     plt.close(fig)
 
 
