@@ -1,9 +1,10 @@
-"""dmfsharp — exact sharpness of minima in deep matrix factorization.
+"""dmfsharp — exact sharpness of minima in deep matrix factorization and deep linear networks.
 
 Loss convention: ``l(W) = c * ||W_L ... W_1 - M||_F^2`` with ``c = scale = 0.5`` by default
 (gradient descent with step ``eta`` is then linearly stable at a minimizer iff
 ``eta < 2 / lambda_max``). The paper (Kamber & Parhi, arXiv 2509.25783) uses ``c = 1``; every
-curvature value scales with ``2c``.
+curvature value scales with ``2c``. On data (``Factorization(weights, data=Data(X, Y))``) the loss
+is ``(c / n) ||W_L ... W_1 X - Y||_F^2`` (``reduction="mean"``) or ``c ||...||^2`` (``"sum"``).
 """
 
 from .closed_forms import (
@@ -38,7 +39,8 @@ from .derivatives import (
 )
 from .factorization import Factorization, check_positive, check_scale
 from .gd import gd_batch, gradient_descent
-from .npz import load_factors, save_factors
+from .npz import load_data, load_factors, save_data, save_factors
+from .operators import route_costs
 from .spectrum import (
     EigenpairsResult,
     SharpnessResult,
@@ -52,7 +54,14 @@ from .spectrum import (
     top_eigenpairs,
 )
 from .summary import SharpnessSummary, summarize
-from .torch_adapter import from_torch, to_torch
+from .torch_adapter import from_torch, to_torch, torch_sharpness, weights_from_torch
+from .tracking import (
+    SharpnessTrack,
+    SharpnessTracker,
+    TrackPoint,
+    plot_sharpness_track,
+    track_checkpoints,
+)
 
 __version__ = "0.1.0"
 
@@ -65,8 +74,11 @@ __all__ = [
     "Factorization",
     "SharpnessResult",
     "SharpnessSummary",
+    "SharpnessTrack",
+    "SharpnessTracker",
     "SpectralNormBound",
     "SpectrumResult",
+    "TrackPoint",
     "__version__",
     "balance",
     "balanced_minimizer",
@@ -90,9 +102,13 @@ __all__ = [
     "hvp",
     "k_matrix",
     "k_operator",
+    "load_data",
     "load_factors",
     "loss",
+    "plot_sharpness_track",
     "random_target",
+    "route_costs",
+    "save_data",
     "save_factors",
     "scalar_minimizer",
     "scalar_sharpness",
@@ -102,5 +118,8 @@ __all__ = [
     "summarize",
     "to_torch",
     "top_eigenpairs",
+    "torch_sharpness",
+    "track_checkpoints",
     "unbalanced_minimizer",
+    "weights_from_torch",
 ]
