@@ -187,7 +187,7 @@ def test_torch_adapter_round_trip():
     one = dmf.from_torch(lin, target=np.zeros((2, 3)))
     assert one.depth == 1
     np.testing.assert_array_equal(one.weights[0], lin.weight.detach().numpy())
-    with pytest.raises(TypeError, match="expected nn.Linear, nn.Sequential"):
+    with pytest.raises(TypeError, match=r"expected nn\.Linear, nn\.Sequential"):
         dmf.from_torch(torch.nn.ReLU(), target=np.zeros((2, 3)))
 
 

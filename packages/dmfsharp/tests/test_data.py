@@ -241,7 +241,7 @@ def test_every_exact_route_agrees(idx):
 
 def test_route_model_picks_the_parameter_side_for_a_bottleneck():
     fac = dmf.Factorization([np.ones((3, 3000)), np.ones((3000, 3))])
-    best = [c for c in dmf.route_costs(fac) if c.method.startswith("lanczos")][0]
+    best = next(c for c in dmf.route_costs(fac) if c.method.startswith("lanczos"))
     assert best.method == "lanczos-JtJ" and best.dimension == 3000 * 3 * 2
 
 
