@@ -65,7 +65,7 @@ def test_nan_direction_and_nan_tolerances_are_refused():
         dmf.sharpness(fac, rtol_minimizer=float("nan"))
     with pytest.raises(ValueError, match="rtol_minimizer"):
         fac.is_minimizer(-1.0)
-    with pytest.raises(ValueError, match="converge_rtol|stop_rtol"):
+    with pytest.raises(ValueError, match=r"converge_rtol|stop_rtol"):
         from dmfsharp.escape import escape
 
         escape(fac, converge_rtol=float("nan"))
@@ -84,7 +84,7 @@ def test_size_is_estimated_before_allocating():
 
 # ---------------------------------------------------------------------------------- CLI
 def test_cli_scalar_kind_with_non_unit_dims(tmp_path, capsys):
-    rc, out, err = _cli(
+    rc, _out, err = _cli(
         ["random", "--kind", "scalar", "--dims", "4,8,3", "-o", str(tmp_path / "s.npz")], capsys
     )
     _one_line_error(rc, err, "--kind scalar needs every width 1")
