@@ -96,7 +96,7 @@ def test_sweep_stops_keeps_finished_cells_and_resumes_to_the_same_records(tmp_pa
     assert _strip(load_results(out)) == _strip(ref.records)  # same code path: same bits
 
 
-@pytest.mark.parametrize("kind", ["scalar", "gaussian"])
+@pytest.mark.parametrize("kind", ["scalar", pytest.param("gaussian", marks=pytest.mark.slow)])
 def test_escape_stops_within_seconds(kind, tmp_path):
     dims = "1,1,1,1,1,1" if kind == "scalar" else "3,4,4,2"  # compiled loop / numpy loop
     subprocess.run(

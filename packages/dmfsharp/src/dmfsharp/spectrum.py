@@ -380,7 +380,8 @@ def sharpness(
     v0 : array_like, optional
         Warm start: a flat parameter vector (e.g. the previous top eigenvector along a training
         run). Lanczos then checks convergence after every product (a few products when ``v0`` is
-        close), on the route's own space (``J v0`` for the K routes).
+        close), on the route's own space (``J v0`` for the K routes); off a minimizer ``"auto"``
+        then takes ``"lanczos-hvp"`` instead of a dense Hessian.
 
     Returns
     -------
@@ -415,6 +416,8 @@ def sharpness(
     minimizer = fac.is_minimizer(rtol_minimizer)
     if method == "auto":
         method = _choose_method(fac, minimizer)
+        if v0 is not None and method == "dense-hessian":
+            method = "lanczos-hvp"  # a warm start needs a few HVPs, a dense Hessian n_params
     # ARPACK needs a dimension >= 3 (k = 1 < ncv <= n); tiny problems go dense.
     n_k = fac.dims[-1] * fac.in_dim
     if method in ("lanczos-K", "lanczos-K-factored") and n_k < 3:
