@@ -295,3 +295,29 @@ def test_sharpness_is_a_pure_function_of_its_inputs():
     off = dmf.Factorization(fac.weights, target=np.zeros(fac.target.shape))
     r1, r2 = dmf.sharpness(off, method="lanczos-hvp"), dmf.sharpness(off, method="lanczos-hvp")
     assert r1.lambda_max == r2.lambda_max
+
+
+def test_module_import_graph_has_no_cycles():
+    """Every ``from .x import`` (lazy ones inside functions too) points one way."""
+    import ast
+    from graphlib import CycleError, TopologicalSorter
+
+    pkg = Path(dmf.__file__).parent
+    graph = {}
+    for path in pkg.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:
+                    deps.update(a.name for a in node.names)
+        graph[path.stem] = deps - {path.stem}
+    graph.pop("__init__")
+    for deps in graph.values():
+        deps.discard("__init__")
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:  # pragma: no cover - the message names the cycle
+        raise AssertionError(f"import cycle: {exc.args[1]}") from None
+    assert order.index("_checks") < order.index("factorization") < order.index("spectrum")

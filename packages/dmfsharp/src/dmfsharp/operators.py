@@ -157,13 +157,18 @@ def _left_first(fac: Factorization, k: int) -> bool:
 
 def j_apply(fac: Factorization, blocks) -> np.ndarray:
     """``J[U] = sum_k A_k U_k B_k`` (``p x r``): the first-order change of ``fitted``."""
-    Z = None
+    Z, owned = None, False
     for k, u in enumerate(blocks):
         if _left_first(fac, k):
             t = fac.left(k, fac.right(k, u))
         else:
             t = fac.right(k, fac.left(k, u))
-        Z = t if Z is None else Z + t
+        if Z is None:
+            Z, owned = t, t is not u  # a skipped identity returns the caller's block itself
+        elif owned:
+            Z += t  # in place: the p x r sums are memory-bound
+        else:
+            Z, owned = Z + t, True
     return Z
 
 
