@@ -174,6 +174,11 @@ def test_cli_sharpness_on_data(tmp_path, capsys):
         ["sharpness", str(tmp_path / "f.npz"), "--data", str(tmp_path / "d.npz")], capsys
     )
     assert rc == 0 and "n = 40, mean" in out
+    rc, out, _ = _cli(
+        ["escape", str(tmp_path / "f.npz"), "--data", str(tmp_path / "d.npz"), "--steps", "300"],
+        capsys,
+    )
+    assert rc == 0 and "lambda_max =" in out and "flattest" not in out.splitlines()[0]
     np.savez(tmp_path / "bad.npz", X=X, Y=Y[:5])
     rc, _, err = _cli(
         ["sharpness", str(tmp_path / "f.npz"), "--data", str(tmp_path / "bad.npz")], capsys
