@@ -133,6 +133,7 @@ def test_console_script_subprocess(tmp_path):
 
 
 def test_demo_writes_report_summary_and_figures(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib", reason="plot extra (matplotlib) not installed")
     from dmfsharp import demo
 
     # only the sharpness sections here (the escape section has its own test); `make demo` runs all
