@@ -383,7 +383,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimsReport:
-    """Sharpness facts and the claims of spec section 3.8 evaluated on one minimizer.
+    """Sharpness facts and the balance/flatness claims evaluated on one minimizer.
 
     Attributes
     ----------
@@ -431,7 +431,7 @@ class ClaimsReport:
 def check_claims(
     fac: Factorization, scale: float = 0.5, *, rtol: float = 1e-8, rtol_minimizer: float = 1e-10
 ) -> ClaimsReport:
-    """Evaluate the sharpness claims (spec section 3, paper abstract) on one minimizer.
+    """Evaluate the sharpness claims (derived facts and the paper's abstract) on one minimizer.
 
     Claims (``spec``: proved; ``paper``: quoted, tested here):
 

@@ -527,7 +527,7 @@ def check_escape_claims(
     seed=0,
     direction: str = "v1",
 ) -> EscapeClaimsReport:
-    """Check the escape claims on random Gaussian minimizers (spec section 4).
+    """Check the escape claims (linear stability and the paper's claims) on random Gaussian minimizers.
 
     For minimizer ``i`` (depth ``depths[i % len(depths)]``, outer widths uniform in
     ``1..max_width-1``, hidden widths uniform in ``2..max_width``, factors from
