@@ -156,7 +156,16 @@ def _left_first(fac: Factorization, k: int) -> bool:
 
 
 def j_apply(fac: Factorization, blocks) -> np.ndarray:
-    """``J[U] = sum_k A_k U_k B_k`` (``p x r``): the first-order change of ``fitted``."""
+    """``J[U] = sum_k A_k U_k B_k`` (``p x r``): the first-order change of ``fitted``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmfsharp import Factorization
+    >>> fac = Factorization([np.array([[2.0]]), np.array([[3.0]])])
+    >>> j_apply(fac, [np.ones((1, 1)), np.zeros((1, 1))])     # d(w2 w1) along w1 = w2
+    array([[3.]])
+    """
     Z, owned = None, False
     for k, u in enumerate(blocks):
         if _left_first(fac, k):
@@ -173,7 +182,16 @@ def j_apply(fac: Factorization, blocks) -> np.ndarray:
 
 
 def jt_apply(fac: Factorization, Z: np.ndarray) -> list[np.ndarray]:
-    """``J^T[Z]``: the blocks ``A_k^T Z B_k^T``."""
+    """``J^T[Z]``: the blocks ``A_k^T Z B_k^T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmfsharp import Factorization
+    >>> fac = Factorization([np.array([[2.0]]), np.array([[3.0]])])
+    >>> [float(b[0, 0]) for b in jt_apply(fac, np.ones((1, 1)))]
+    [3.0, 2.0]
+    """
     out = []
     for k in range(fac.depth):
         if _left_first(fac, k):
@@ -253,7 +271,17 @@ def rank_one_start(
     """Start vector ``y x^T`` for Lanczos on K: an approximate maximiser of the rank-one
     relaxation ``sum_k ||A_k^T y||^2 ||B_k x||^2`` by alternating power steps, started from an
     approximate top singular pair of ``fitted`` (``power_steps`` power iterations; drawn from
-    ``rng`` when it vanishes)."""
+    ``rng`` when it vanishes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmfsharp import Factorization
+    >>> fac = Factorization([np.diag([2.0, 1.0]), np.diag([1.0, 10.0])])
+    >>> rank_one_start(fac, KOperator(fac), 0).round(12)      # the top direction e_2 e_2^T
+    array([[0., 0.],
+           [0., 1.]])
+    """
     P = fac.fitted
     if np.any(P):
         # approximate top singular pair by a few power steps (a full SVD costs ~50 ms at 256)
@@ -338,6 +366,16 @@ def kronecker_subspace_start(K: _KBase, X0: np.ndarray, rng, block: int = 16) ->
     factors are read off a column and ``X0^T y``, no SVD); the projected problems are solved only
     to ``KRON_INNER_TOL``. ``rng`` draws the sketching vectors (a fixed seed: the start, hence
     the result, is a pure function of the inputs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmfsharp import gaussian_minimizer
+    >>> fac = gaussian_minimizer((40, 6, 36), rng=0)
+    >>> K = KOperator(fac)
+    >>> X = kronecker_subspace_start(K, rank_one_start(fac, K, 0), 0)
+    >>> X.shape, round(float(np.linalg.norm(X)), 12)
+    ((36, 40), 1.0)
     """
     L, dl, d0 = K.depth, K.dl, K.d0
     cap = min(KRON_START_MAX_SIDE, dl, d0, max(8, min(dl, d0) // 3))
@@ -387,7 +425,16 @@ def kronecker_subspace_start(K: _KBase, X0: np.ndarray, rng, block: int = 16) ->
 def k_start(fac: Factorization, K: _KBase, rng) -> tuple[np.ndarray, bool]:
     """The K-space start vector of every Lanczos route: the rank-one start, refined by the
     Kronecker-subspace Ritz vector when ``min(p, r) >= KRON_START_MIN_WIDTH``. Returns the
-    ``(p, r)`` start and whether it was refined."""
+    ``(p, r)`` start and whether it was refined.
+
+    Examples
+    --------
+    >>> from dmfsharp import gaussian_minimizer
+    >>> fac = gaussian_minimizer((4, 5, 3), rng=0)
+    >>> X0, refined = k_start(fac, FactoredKOperator(fac), 0)
+    >>> X0.shape, refined
+    ((3, 4), False)
+    """
     X0 = rank_one_start(fac, K, rng)
     if min(K.dl, K.d0) >= KRON_START_MIN_WIDTH:
         return kronecker_subspace_start(K, X0, rng), True
