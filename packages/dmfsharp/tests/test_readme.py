@@ -80,6 +80,11 @@ def run_block(lang: str, code: str, cwd: Path) -> subprocess.CompletedProcess:
         "PYTHONPATH": str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         "PATH": str(bindir) + os.pathsep + os.environ.get("PATH", ""),
         "MPLBACKEND": "Agg",
+        # one BLAS thread: on a shared machine several threads per test process oversubscribe
+        # the cores and small LAPACK calls slow down several-fold (the results do not change)
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
     }
     argv = (
         [sys.executable, "-c", code]

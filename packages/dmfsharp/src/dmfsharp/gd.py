@@ -371,15 +371,16 @@ def gd_batch(
             f"stop_after_distance: must be finite and >= 0, got {stop_after_distance!r}"
         )
 
-    compiled = _scalar_kernel.AVAILABLE and batch.scalar and sharpness_every is None
-    if engine == "numba" and not _scalar_kernel.AVAILABLE:
-        raise ValueError("engine: 'numba' needs numba: pip install 'dmfsharp[fast]'")
+    compiled = batch.scalar and sharpness_every is None
+    loop = _scalar_kernel.get_loop() if compiled and engine != "numpy" else None
     if engine == "numba" and not compiled:
         raise ValueError(
             "engine: 'numba' needs a scalar factorization (all widths 1, no data) and "
             "sharpness_every=None"
         )
-    if compiled and engine != "numpy":
+    if engine == "numba" and loop is None:
+        raise ValueError("engine: 'numba' needs numba: pip install 'dmfsharp[fast]'")
+    if loop is not None:
         codes = np.zeros(B, dtype=np.int64)
         running = np.ones(B, dtype=np.bool_)
         state = np.zeros(2, dtype=np.int64)
@@ -387,7 +388,7 @@ def gd_batch(
         iters = np.zeros((1, 1, 1)) if rec_iter is None else rec_iter
         m = np.ascontiguousarray(batch.m)
         while True:  # short calls: a KeyboardInterrupt stops the run between two of them
-            done_flag = _scalar_kernel.scalar_gd_loop(
+            done_flag = loop(
                 batch.flat, m, eta, c, ref_flat, dir_flat, bound, target_norm, stop_tol,
                 stop_after_distance, steps, record_every, keep_iterates, rec_steps, rec, iters,
                 n_valid, codes, taken, running, state, int(state[0]) + chunk,
