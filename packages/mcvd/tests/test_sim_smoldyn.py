@@ -91,8 +91,9 @@ def test_cli_export_works_and_simulate_names_the_extra_without_numba(tmp_path):
     out = _cli_without_numba(tmp_path, "export-smoldyn", str(path), "-o", "paper.txt")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "paper.txt").read_text() == smoldyn_config(PAPER)
-    out = _cli_without_numba(tmp_path, "simulate", str(path), "--method", "fixed-step")
-    assert out.returncode == 2
-    assert out.stderr.splitlines() == [
-        "mcvd: error: the particle simulators need numba: pip install 'mcvd[sim]'"
-    ]
+    for method in ("fixed-step", "event"):
+        out = _cli_without_numba(tmp_path, "simulate", str(path), "--method", method)
+        assert out.returncode == 2
+        assert out.stderr.splitlines() == [
+            "mcvd: error: the particle simulators need numba: pip install 'mcvd[sim]'"
+        ]

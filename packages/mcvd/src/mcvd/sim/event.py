@@ -57,8 +57,14 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
+
+from .params import NUMBA_MISSING
+
+try:
+    import numba
+except ImportError as exc:
+    raise ImportError(NUMBA_MISSING) from exc
 
 from .._version import __version__
 from ..core.geometry import Geometry, slab_width
