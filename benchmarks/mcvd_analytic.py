@@ -1,4 +1,4 @@
-"""Cost and accuracy of the closed-form channel models on the paper's topology (issue 4).
+"""Cost and accuracy of the closed-form channel models on the paper's topology.
 
 One run: wall time of a 400-point curve F(t), t in (0, 2] s, for every model, as a ratio to the
 free-space formula measured in the same run, and each model's max |F - F_exact| (the exact
@@ -11,9 +11,9 @@ from __future__ import annotations
 import timeit
 
 import numpy as np
-from mcvd.geometry import Geometry
-from mcvd.models import absorbers, available_models, capture, response
-from mcvd.multipole import multipole_capture
+from mcvd.core.geometry import Geometry
+from mcvd.core.models import absorbers, available_models, capture, response
+from mcvd.core.multipole import multipole_capture
 
 
 def best_time(fn, repeat=5):

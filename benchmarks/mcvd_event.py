@@ -1,4 +1,4 @@
-"""Benchmark: event-driven (walk-on-spheres) simulator vs the fixed-step simulator (issue 6).
+"""Benchmark: event-driven (walk-on-spheres) simulator vs the fixed-step simulator.
 
 Scenario: the paper's topology — TX (0, 0, 10) µm on the reflecting plane x = 0, absorbing
 receiver centre (10, 0, 0) µm, radius 5 µm, D = 79.4 µm²/s, horizon 2 s.
@@ -10,12 +10,12 @@ warm-up:
 * the wall time to reach a standard error <= 1e-3 on F(2 s): both run
   ``N = ceil(1.02 F(1 - F) / 1e-6)`` molecules, with ``F`` the exact F(2 s);
 * each one's deviation from the best reference, the exact Laplace-domain solution
-  (:func:`mcvd.exact.exact_response`, error < 1e-9), in standard errors; for the event-driven
+  (:func:`mcvd.core.exact.exact_response`, error < 1e-9), in standard errors; for the event-driven
   simulator also its bias resolved with 10x the molecules (SE ~3e-4, in units of the 1e-3 target)
   and the deterministic bound on its eps bias (coupling: the exact F of the receiver and image
   enlarged by eps minus the exact F).
 
-Goal (issue 6): >= 100x faster, bias within one SE. ``--quick`` times the fixed-step simulator
+Goal: >= 100x faster, bias within one SE. ``--quick`` times the fixed-step simulator
 on N/10 molecules and extrapolates linearly (its cost is linear in N); the default runs it in full.
 
 Run: ``.venv/bin/python benchmarks/mcvd_event.py [--quick] [--json]``.
@@ -29,8 +29,8 @@ import math
 import time
 
 import numba
-from mcvd.exact import exact_response
-from mcvd.geometry import Geometry
+from mcvd.core.exact import exact_response
+from mcvd.core.geometry import Geometry
 from mcvd.sim import simulate
 from mcvd.sim.event import DEFAULT_EPS, prepare, walk
 

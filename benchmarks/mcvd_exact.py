@@ -1,4 +1,4 @@
-"""Benchmark: the exact half-space response (issue 7) — a full 400-point curve.
+"""Benchmark: the exact half-space response — a full 400-point curve.
 
 Claim: with one shared hyperbolic contour per time window, the exact response of the paper's
 topology (TX (0, 0, 10) on the plane x = 0, receiver (10, 0, 0), r = 5 µm, D = 79.4 µm²/s) over
@@ -27,9 +27,9 @@ import math
 import time
 
 import numpy as np
-from mcvd.exact import _frame, _laplace_values, exact_response
-from mcvd.geometry import Geometry
-from mcvd.models import response
+from mcvd.core.exact import _frame, _laplace_values, exact_response
+from mcvd.core.geometry import Geometry
+from mcvd.core.models import response
 
 D = 79.4
 TX = [0.0, 0.0, 10.0]

@@ -1,4 +1,4 @@
-"""Benchmark: mcvd's fixed-step simulator (issue 5) against Smoldyn 2.76 and the RNG limit.
+"""Benchmark: mcvd's fixed-step simulator against Smoldyn 2.76 and the RNG limit.
 
 Scenario: free space, TX at distance r0 = 10 µm from the centre of an absorbing sphere of radius
 r = 5 µm, D = 79.4 µm²/s, dt = 1e-4 s, 1e5 molecules, horizon 0.5 s.
@@ -17,7 +17,7 @@ molecule that is still free):
   ceiling of any design that pre-generates its normals with numpy.
 
 Also reported: each one's F(0.5 s) and its error against the exact value
-``(r / r0) erfc((r0 - r) / sqrt(4 D t))`` in standard errors. Goals (issue 5): >= 3x Smoldyn per
+``(r / r0) erfc((r0 - r) / sqrt(4 D t))`` in standard errors. Goals: >= 3x Smoldyn per
 core and within 2x of the RNG limit. Timings are noisy on a shared machine: ratios matter.
 
 Run: ``.venv/bin/python benchmarks/mcvd_fixed_step.py [--molecules N] [--no-smoldyn]``.

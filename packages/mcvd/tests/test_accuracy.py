@@ -1,4 +1,4 @@
-"""Tests of mcvd.accuracy: geometry of the map, reference plumbing, independent cross-checks."""
+"""Tests of mcvd.studies.accuracy: geometry of the map, reference plumbing, independent cross-checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from mcvd.accuracy import (
+from mcvd.core.models import response
+from mcvd.studies.accuracy import (
     PLACEMENTS,
     AccuracyMap,
     ReferenceCurve,
@@ -17,7 +18,6 @@ from mcvd.accuracy import (
     plot_accuracy_overview,
     register_reference,
 )
-from mcvd.models import response
 
 
 @pytest.mark.parametrize("placement", sorted(PLACEMENTS))

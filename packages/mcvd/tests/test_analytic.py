@@ -4,13 +4,12 @@ import math
 
 import numpy as np
 import pytest
-from mcvd.accuracy import accuracy_map
-from mcvd.curves import halfspace_bounds
-from mcvd.exact import exact_capture
-from mcvd.freespace import erfc_sum, free_capture, free_F, free_f, free_peak_time
-from mcvd.geometry import Geometry, Sphere, Transmitter
-from mcvd.kelvin import capacitance, kelvin_chains
-from mcvd.models import (
+from mcvd.core.curves import halfspace_bounds
+from mcvd.core.exact import exact_capture
+from mcvd.core.freespace import erfc_sum, free_capture, free_F, free_f, free_peak_time
+from mcvd.core.geometry import Geometry, Sphere, Transmitter
+from mcvd.core.kelvin import capacitance, kelvin_chains
+from mcvd.core.models import (
     absorber_response,
     absorbers,
     available_models,
@@ -19,6 +18,7 @@ from mcvd.models import (
     register_model,
     response,
 )
+from mcvd.studies.accuracy import accuracy_map
 from scipy import special
 
 D = 79.4
@@ -127,7 +127,7 @@ def test_divergent_reflection_series_is_refused():
 
 def test_multipole_capture_matches_kelvin_series():
     # two independent methods for the static problem: Kelvin series vs multipole Galerkin
-    from mcvd.multipole import multipole_capture
+    from mcvd.core.multipole import multipole_capture
 
     ab = absorbers(PAPER)
     mp = multipole_capture((0, 0, 10), ab.spheres, ab.receiver, tol=1e-11)
@@ -329,7 +329,7 @@ def test_registry_and_errors():
     with pytest.raises(TypeError, match="Geometry or Scenario"):
         response({"D": 1}, [1.0])
     boxy = Geometry(D, PAPER.transmitters, PAPER.receivers, PAPER.planes, [])
-    from mcvd.geometry import Box
+    from mcvd.core.geometry import Box
 
     boxy = Geometry(
         D, PAPER.transmitters, PAPER.receivers, PAPER.planes, [Box((30, -5, -5), (34, 5, 5))]

@@ -5,14 +5,14 @@ import math
 
 import numpy as np
 import pytest
-from mcvd import accuracy
+from mcvd.cli import crosscheck as crosscheck_cli
 from mcvd.cli import main
-from mcvd.sim import crosscheck
-from mcvd.sim.crosscheck import cross_check
+from mcvd.studies import accuracy
+from mcvd.studies.crosscheck import cross_check
 
 
 def test_placement_names_match_the_accuracy_module():
-    assert crosscheck._PLACEMENT_NAMES == tuple(accuracy.PLACEMENTS)
+    assert crosscheck_cli._PLACEMENT_NAMES == tuple(accuracy.PLACEMENTS)
 
 
 def test_event_reference_agrees_with_exact_on_a_small_grid():

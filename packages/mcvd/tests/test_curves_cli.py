@@ -2,13 +2,13 @@
 
 import json
 import math
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+from mcvd import example_path
 from mcvd.cli import main
-from mcvd.curves import (
+from mcvd.core.curves import (
     bin_counts,
     cumulative_counts,
     max_error,
@@ -17,13 +17,14 @@ from mcvd.curves import (
     sir,
     sir_from_counts,
 )
-from mcvd.freespace import free_F, free_peak_time
-from mcvd.geometry import Geometry
-from mcvd.models import response
+from mcvd.core.freespace import free_F, free_peak_time
+from mcvd.core.geometry import Geometry
+from mcvd.core.models import response
+from mcvd.core.scenario import load_scenario
 
 matplotlib.use("Agg")
 D = 79.4
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "paper_halfspace.json"
+EXAMPLE = example_path("paper_halfspace")
 PAPER = Geometry.simple(D, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
 
 
@@ -50,7 +51,7 @@ def test_numerical_peak_time_matches_closed_form():
     p = peak_time(g, "free")
     assert p.time == pytest.approx(free_peak_time(10, 5, D), rel=1e-6)
     # rate at the peak = closed-form f(t_peak)
-    from mcvd.freespace import free_f
+    from mcvd.core.freespace import free_f
 
     assert p.rate == pytest.approx(float(free_f(p.time, 10, 5, D)), rel=1e-6)
     # the half-space peak of the paper model is close to free space at the same distance
@@ -70,7 +71,7 @@ def test_sir():
 
 
 def test_plots_return_figures():
-    from mcvd.plots import plot_geometry, plot_responses
+    from mcvd.core.plots import plot_geometry, plot_responses
 
     t = np.linspace(0, 2, 50)
     fig = plot_responses([response(PAPER, t, model=m) for m in ("free", "images-ho")])
@@ -130,7 +131,7 @@ def test_cli_errors_one_line(capsys, tmp_path):
 def test_demo_writes_report(tmp_path, monkeypatch):
     # fast tier: the analytic section only (the full demo, with the simulator sections of the
     # other issues, runs in `make demo` and in the slow test below)
-    from mcvd import demo
+    from mcvd.studies import demo
 
     assert demo.section_analytic in demo.SECTIONS
     monkeypatch.setattr(demo, "SECTIONS", [demo.section_analytic])
@@ -145,8 +146,21 @@ def test_demo_writes_report(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_full_demo_summary_has_3_to_6_rows(tmp_path):
-    from mcvd.demo import run_demo
+    from mcvd.studies.demo import run_demo
 
     run_demo(tmp_path)
     rows = [r for r in (tmp_path / "summary.md").read_text().splitlines() if r.startswith("| ")]
     assert 3 <= len(rows) - 1 <= 6
+
+
+def test_example_command_lists_and_writes_the_shipped_scenarios(tmp_path, capsys):
+    assert main(["example"]) == 0
+    assert "paper_halfspace" in capsys.readouterr().out.split()
+    out = tmp_path / "paper.json"
+    assert main(["example", "paper_halfspace", "-o", str(out)]) == 0
+    assert load_scenario(out) == load_scenario(example_path("paper_halfspace"))
+    assert main(["example", "nope"]) == 2
+    assert "example must be one of" in capsys.readouterr().err
+    assert main(["example", "paper_halfspace", "-o", str(tmp_path / "missing" / "x.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mcvd: error: -o/--output: folder") and len(err.splitlines()) == 1

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from mcvd.exact import exact_capture, exact_response
-from mcvd.geometry import Geometry
+from mcvd.core.exact import exact_capture, exact_response
+from mcvd.core.geometry import Geometry
 from mcvd.sim.event import prepare, walk
 from scipy.special import erfc
 
@@ -106,7 +106,7 @@ def test_same_seed_same_result_and_streams_differ():
 
 
 def test_several_transmitters_and_release_times():
-    from mcvd.geometry import Sphere, Transmitter
+    from mcvd.core.geometry import Sphere, Transmitter
 
     g = Geometry(
         D,
@@ -158,7 +158,7 @@ def test_bad_input_is_rejected_with_clear_messages():
     ids=["two-receivers", "corner", "three-walls"],
 )
 def test_capture_matches_kelvin_series(tx, receivers, planes):
-    from mcvd.models import capture
+    from mcvd.core.models import capture
 
     n = 100_000
     g = Geometry.simple(D, tx, receivers, planes)

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 from mcvd.cli import main
-from mcvd.exact import exact_capture
-from mcvd.geometry import Geometry
+from mcvd.core.exact import exact_capture
+from mcvd.core.geometry import Geometry
 from mcvd.sim import simulate
 from mcvd.sim.event import prepare, walk
 

@@ -1,4 +1,4 @@
-"""Tests of mcvd.exact against independent references.
+"""Tests of mcvd.core.exact against independent references.
 
 References: the one-sphere closed forms (Yilmaz et al. 2014 free-space F and f, and the Laplace
 transform (a/r) exp(-(r-a) sqrt(s/D))), the bispherical-coordinate capacitance of two equal
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from mcvd.exact import (
+from mcvd.core.exact import (
     ExactConvergenceError,
     exact_capacitance,
     exact_capture,
@@ -211,7 +211,7 @@ def test_converges_under_tighter_tolerance_and_order():
     w_hi = laplace_hitting(geo["tx"], geo["centres"], geo["radii"], D, s, tol=1e-13)
     assert np.max(np.abs(w_lo - w_hi)) <= 1e-6
     # fixed orders (white box): the error against the adaptive answer falls geometrically
-    from mcvd.exact import _frame, _solve_order
+    from mcvd.core.exact import _frame, _solve_order
 
     kappa = np.sqrt(s / D)[:, None]
     fr = _frame(geo["tx"], geo["centres"], geo["radii"])
@@ -265,9 +265,9 @@ def test_near_contact_fails_loudly():
 @pytest.mark.parametrize("gap", [0.1, 1.0, 5.0, 30.0])
 @pytest.mark.parametrize("tx", [(0.0, 0.0, 10.0), "behind", (3.0, 4.0, 12.0)])
 def test_capture_equals_kelvin_series(gap, tx):
-    """F(inf) of the multipole solution vs the Kelvin image-charge series (mcvd.models.capture)."""
-    from mcvd.geometry import Geometry
-    from mcvd.models import capture
+    """F(inf) of the multipole solution vs the Kelvin image-charge series (mcvd.core.models.capture)."""
+    from mcvd.core.geometry import Geometry
+    from mcvd.core.models import capture
 
     c = gap + A
     pos = (c + A + 5.0, 0.0, 0.0) if tx == "behind" else tx
@@ -279,8 +279,8 @@ def test_capture_equals_kelvin_series(gap, tx):
 
 
 def test_model_registry_and_geometry_entry_point():
-    from mcvd.geometry import Geometry
-    from mcvd.models import available_models, response
+    from mcvd.core.geometry import Geometry
+    from mcvd.core.models import available_models, response
 
     assert "exact" in available_models()
     g = Geometry.simple(D, PAPER["tx"], [(PAPER["centres"][0], A)], [((0, 0, 0), (1, 0, 0))])
@@ -314,7 +314,7 @@ def test_model_registry_and_geometry_entry_point():
 def test_halfspace_agrees_with_event_simulation(rx, tx):
     """Exact F(t) vs the event-driven (walk-on-spheres) simulator, 4 standard errors."""
     pytest.importorskip("numba", reason="the simulators need numba")
-    from mcvd.sim.event import simulate  # a plain import: an error in the module must fail
+    from mcvd.sim import simulate  # a plain import: an error in the module must fail
 
     scenario = {
         "D": D,
@@ -325,7 +325,7 @@ def test_halfspace_agrees_with_event_simulation(rx, tx):
         "time": {"end": 2.0, "dt": 1e-3},
     }
     times = np.array([0.05, 0.2, 0.5, 1.0, 2.0])
-    sim = simulate(scenario, seed=20261122, executor="inline").response(times)
+    sim = simulate(scenario, "event", seed=20261122, executor="inline").response(times)
     geo = halfspace(rx, tx)
     ref = exact_response(geo["tx"], geo["centres"], geo["radii"], D, times).F
     assert np.all(np.abs(sim.F - ref) < 4 * sim.F_se), (sim.F, ref, sim.F_se)
@@ -368,8 +368,8 @@ def test_cli_response_model_exact(tmp_path, capsys):
 
 
 def test_two_unequal_receivers_capture_equals_kelvin_series():
-    from mcvd.geometry import Geometry
-    from mcvd.models import capture
+    from mcvd.core.geometry import Geometry
+    from mcvd.core.models import capture
 
     recs = [((0.0, 0.0, 9.0), 5.0), ((0.0, 0.0, -7.5), 3.0)]  # gaps 4 and 4.5 µm to the TX
     g = Geometry.simple(D, (1.0, 2.0, 0.0), recs)
@@ -380,7 +380,7 @@ def test_two_unequal_receivers_capture_equals_kelvin_series():
 
 def test_two_unequal_receivers_split_agrees_with_event_simulation():
     pytest.importorskip("numba", reason="the simulators need numba")
-    from mcvd.sim.event import simulate  # a plain import: an error in the module must fail
+    from mcvd.sim import simulate  # a plain import: an error in the module must fail
 
     recs = [{"center": [0.0, 0.0, 9.0], "radius": 5.0}, {"center": [0.0, 0.0, -7.5], "radius": 3.0}]
     scenario = {
@@ -392,7 +392,7 @@ def test_two_unequal_receivers_split_agrees_with_event_simulation():
         "time": {"end": 1.0, "dt": 1e-3},
     }
     times = np.array([0.02, 0.1, 0.4, 1.0])
-    sim = simulate(scenario, seed=20261122, executor="inline").response(times)
+    sim = simulate(scenario, "event", seed=20261122, executor="inline").response(times)
     res = exact_response([1.0, 2.0, 0.0], [r["center"] for r in recs], [5.0, 3.0], D, times)
     assert np.all(np.abs(sim.F_per_receiver - res.F_per_sphere) < 4 * sim.F_se_per_receiver)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mcvd.geometry import (
+from mcvd import example_path
+from mcvd.core.geometry import (
     Box,
     Geometry,
     Plane,
@@ -20,7 +21,7 @@ from mcvd.geometry import (
     mirror_sphere,
     slab_periods,
 )
-from mcvd.scenario import ScenarioError, load_scenario, scenario_from_dict
+from mcvd.core.scenario import ScenarioError, load_scenario, scenario_from_dict
 from scipy import special
 
 BASE = {
@@ -117,9 +118,8 @@ def test_load_scenario_errors(tmp_path):
 
 
 def test_example_scenario_file_is_valid():
-    from pathlib import Path
 
-    ex = Path(__file__).resolve().parents[1] / "examples" / "paper_halfspace.json"
+    ex = example_path("paper_halfspace")
     g = load_scenario(ex).geometry()
     assert g.transmitter.position == (0.0, 0.0, 10.0)
     assert g.planes[0].normal == (1.0, 0.0, 0.0)

@@ -10,13 +10,13 @@ import math
 import numba
 import numpy as np
 import pytest
+from mcvd.sim import simulate
 from mcvd.sim.fixedstep import (
     FixedStepParams,
     _simulate_arrays,
     final_positions,
     fixed_step_kernel,
     params_from_scenario,
-    simulate,
     standard_normals,
 )
 from mcvd.sim.runner import ChunkTask
@@ -244,7 +244,7 @@ def test_1e8_molecules_run_in_bounded_memory():
 
     code = (
         "import resource\n"
-        "from mcvd.sim.fixedstep import simulate\n"
+        "from mcvd.sim import simulate\n"
         "sc = {'D': 79.4, 'transmitter': {'position': [0, 0, 5.2]},\n"
         "      'receivers': [{'center': [0, 0, 0], 'radius': 5}], 'time': {'end': 3e-4}}\n"
         "r = simulate(sc, n_molecules=10**8, seed=1, executor='inline', chunk_size=10**6)\n"

@@ -193,7 +193,22 @@ def test_cli_bad_input_one_line(tmp_path, capsys, content, extra, match):
 
 def test_methods_table_drives_cli_options():
     assert "fixed-step" in METHODS
-    assert set(METHODS["fixed-step"][1]) == {"dt", "absorption", "reflection"}
+    assert METHODS["fixed-step"].option_names() == (
+        "dt",
+        "absorption",
+        "reflection",
+        "destruction_radius",
+    )
+    assert METHODS["event"].option_names() == ("eps",)
+
+
+def test_simulate_refuses_options_of_another_method():
+    with pytest.raises(TypeError, match="eps: not an option of method 'fixed-step'"):
+        simulate(SC, "fixed-step", eps=1e-3, executor="inline")
+    with pytest.raises(TypeError, match="dt: not an option of method 'event'"):
+        simulate(SC, "event", dt=1e-3, executor="inline")
+    with pytest.raises(ValueError, match="method must be one of"):
+        simulate(SC, "bogus")
 
 
 def test_smoldyn_export_describes_the_scenario(tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 
-from mcvd.sim.studies import (
+from mcvd.studies.paper import (
     dt_study,
     paper_topology_study,
     plate_sir_study,

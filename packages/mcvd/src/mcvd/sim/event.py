@@ -4,7 +4,7 @@ Units: µm, s, µm²/s.
 
 Method
 ------
-Reflecting planes are removed by the method of images (:func:`mcvd.geometry.image_system`):
+Reflecting planes are removed by the method of images (:func:`mcvd.core.geometry.image_system`):
 Brownian motion reflected at the planes is free motion folded by the reflection group, so a
 molecule moves *freely* and is absorbed by the union of the receivers and all their images; an
 absorption by an image counts for its real receiver. One plane gives 2 absorbers per receiver, a
@@ -60,10 +60,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .. import __version__
-from ..geometry import Geometry, slab_width
-from ..scenario import as_scenario
+from .._version import __version__
+from ..core.geometry import Geometry, slab_width
+from ..core.scenario import as_scenario
 from ._rng import KERNEL_LOCK, stream_state, uniform
+from .api import DEFAULT_EPS
 from .exit_time import tau_from_uniform
 from .fixedstep import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
 from .result import SimulationResult
@@ -77,19 +78,12 @@ __all__ = [
     "EventParams",
     "event_kernel",
     "event_reference",
+    "kernel",
+    "plan",
     "prepare",
-    "simulate",
     "walk",
 ]
 
-#: default absorption shell (µm). Bias bound (coupling): the walk stops only at points of the
-#: Brownian path, every path that hits an absorber is stopped (the walk converges to the hitting
-#: point) and every stopped path entered an eps shell, so ``F <= F_eps <= F`` of the absorbers
-#: enlarged by ``eps``; for one sphere the capture bias is in ``[0, eps/r0]``. At 1e-3 µm that is
-#: <= 1e-4 for ``r0 >= 10`` µm (5x below the 5e-4 standard error of the accuracy map), while the
-#: cost grows only like ``log(1/eps)`` (measured: ``eps_study`` in ``benchmarks/mcvd_event.py``
-#: and the slow test ``test_eps_convergence_on_half_space_capture``).
-DEFAULT_EPS = 1e-3
 
 #: default width (s) of the result's time bins (the paper's 5 ms hitting-rate bins)
 DEFAULT_BIN_WIDTH = 5e-3
@@ -175,7 +169,7 @@ def prepare(
 
     Parameters
     ----------
-    geometry : mcvd.geometry.Geometry
+    geometry : mcvd.core.geometry.Geometry
         Validated channel (transmitters, receivers, planes). Obstacles are rejected.
     horizon : float
         End time (s), > 0; ``inf`` for capture probabilities ``F(inf)`` (not with a slab).
@@ -200,20 +194,23 @@ def prepare(
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> p = prepare(g, 2.0)
     >>> p.centers.tolist(), p.owner.tolist(), p.bin_edges.size
     ([[10.0, 0.0, 0.0], [-10.0, 0.0, 0.0]], [0, 0], 401)
     """
     if not isinstance(geometry, Geometry):
-        raise TypeError(f"geometry must be a mcvd.geometry.Geometry, got {type(geometry).__name__}")
+        raise TypeError(
+            f"geometry must be a mcvd.core.geometry.Geometry, got {type(geometry).__name__}"
+        )
     if geometry.obstacles:
         raise ValueError(
             f"obstacles: the event-driven simulator handles absorbing spheres and infinite "
             f"reflecting planes only ({len(geometry.obstacles)} finite obstacle(s) given); "
             "use --method fixed-step"
         )
+    geometry.require_physics("method 'event'")
     horizon = float(horizon)
     if not horizon > 0:
         raise ValueError(f"horizon must be > 0 (s), got {horizon}")
@@ -472,7 +469,7 @@ def walk(params: EventParams, start: int, count: int, seed) -> ChunkOutput:
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)])
     >>> out = walk(prepare(g, 0.5, molecules=[1000]), 0, 1000, seed=1)
     >>> out.times.shape, int((out.receiver == 0).sum()) > 60   # F(0.5) = 0.108 here
@@ -537,7 +534,7 @@ def event_kernel(params: EventParams, task: ChunkTask) -> SimulationResult:
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)])
     >>> r = event_kernel(prepare(g, 0.5, molecules=[500]), ChunkTask(0, 0, 500, seed=3))
     >>> r.n_molecules
@@ -565,36 +562,25 @@ def _run_metadata(params: EventParams) -> dict:
     }
 
 
-def simulate(
+def plan(
     scenario,
+    options,
     *,
-    eps: float = DEFAULT_EPS,
     n_molecules: int | None = None,
-    seed=None,
     t_end: float | None = None,
     bin_edges=None,
     keep_times: bool | None = None,
-    run_dir=None,
-    executor: str | None = None,
-    workers: int | None = None,
-    client=None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    progress: bool = False,
-) -> SimulationResult:
-    """Event-driven (walk-on-spheres) simulation of a scenario: no time step, no step bias.
+) -> tuple[EventParams, int]:
+    """Kernel parameters of an event-driven run (the planner :func:`mcvd.sim.simulate` calls).
 
     Parameters
     ----------
     scenario : Scenario, dict, str or Path
-        The channel (see :mod:`mcvd.scenario`); finite obstacles are rejected.
-    eps : float
-        Absorption shell (µm), default :data:`DEFAULT_EPS` (bias bound in its description).
+        The channel; finite obstacles are rejected.
+    options : mcvd.sim.api.EventOptions
+        ``eps``, the absorption shell (µm).
     n_molecules : int, optional
         Molecules (default: the scenario's), split over transmitters in proportion to theirs.
-    seed : int or None
-        Root seed; the result depends only on it and the chunking (not on threads, workers or
-        scheduling).
     t_end : float, optional
         Horizon (s); default the scenario's ``time.end``. ``inf`` gives the capture
         probabilities (``F[-1]`` of the result, bins ``[0, inf]``).
@@ -603,13 +589,11 @@ def simulate(
         simulator, at most 20 000 bins) — they only set the reporting grid.
     keep_times : bool, optional
         Keep every absorption time (default for up to 1e7 molecules).
-    run_dir, executor, workers, client, scheduler, chunk_size, progress
-        See :func:`mcvd.sim.runner.run_chunks`.
 
     Returns
     -------
-    SimulationResult
-        ``metadata["method"] == "event"``, with ``eps``, ``horizon``, ``image_system``.
+    (EventParams, int)
+        Parameters and the total molecule count.
 
     Raises
     ------
@@ -618,12 +602,13 @@ def simulate(
 
     Examples
     --------
+    >>> from mcvd.sim.api import EventOptions
     >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 2000},
     ...       "receivers": [{"center": [10, 0, 0], "radius": 5}],
     ...       "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}], "time": {"end": 2.0}}
-    >>> r = simulate(sc, seed=1, executor="inline")
-    >>> bool(abs(r.response([2.0]).F[0] - 0.391) < 0.05)   # exact: 0.39107
-    True
+    >>> p, n = plan(sc, EventOptions())
+    >>> n, p.eps, p.horizon
+    (2000, 0.001, 2.0)
     """
     sc = as_scenario(scenario)
     geom = sc.geometry()
@@ -635,24 +620,16 @@ def simulate(
     params = prepare(
         geom,
         horizon,
-        eps=eps,
+        eps=options.eps,
         bin_edges=bin_edges,
         keep_times=(n <= KEEP_TIMES_MAX) if keep_times is None else bool(keep_times),
         molecules=counts,
     )
-    return run_chunks(
-        event_kernel,
-        params,
-        n,
-        seed=seed,
-        chunk_size=chunk_size,
-        run_dir=run_dir,
-        executor=executor,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-    )
+    return params, n
+
+
+#: the kernel :func:`mcvd.sim.simulate` runs for ``method="event"``
+kernel = event_kernel
 
 
 #: target standard error of :func:`event_reference` (the accuracy map's requirement)
@@ -686,7 +663,7 @@ def event_reference(
 
     Parameters
     ----------
-    geometry : mcvd.geometry.Geometry
+    geometry : mcvd.core.geometry.Geometry
         Channel (its transmitter's molecule count is ignored).
     times : array_like
         Times (s), >= 0; ``inf`` allowed.
@@ -701,18 +678,18 @@ def event_reference(
 
     Returns
     -------
-    mcvd.accuracy.ReferenceCurve
+    mcvd.studies.accuracy.ReferenceCurve
         ``F`` (total over receivers) and its standard error, ``kind="standard error"``.
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)])
     >>> ref = event_reference(g, [0.5, float("inf")], se=5e-3)
     >>> bool(abs(ref.F[0] - 0.1078) < 0.02), bool(ref.uncertainty.max() <= 5e-3)
     (True, True)
     """
-    from ..accuracy import ReferenceCurve
+    from ..core.reference import ReferenceCurve
 
     t = np.atleast_1d(np.asarray(times, dtype=float))
     if t.ndim != 1 or np.any(np.isnan(t)) or np.any(t < 0):

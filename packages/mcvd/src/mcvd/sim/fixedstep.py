@@ -1,6 +1,6 @@
 """Fixed-time-step Brownian particle simulator (numba, parallel over molecules).
 
-Model (spec §6; units µm, s, µm²/s)
+Model (units µm, s, µm²/s)
 -----------------------------------
 Every molecule starts at its transmitter at the transmitter's release time and moves by
 independent Gaussian steps ``N(0, 2 D dt)`` per axis (standard deviation ``sqrt(2 D dt)``) until
@@ -54,11 +54,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .. import __version__
-from ..scenario import as_scenario
+from .._version import __version__
+from ..core.scenario import as_scenario
 from ._rng import KERNEL_LOCK, ZIG_RATIO, ZIG_TAIL, ZIG_X, normal, stream_state, uniform
 from .result import SimulationResult
-from .runner import ChunkTask, check_count, run_chunks, run_key
+from .runner import ChunkTask, check_count, run_key
 
 __all__ = [
     "ABSORPTION_MODES",
@@ -68,8 +68,9 @@ __all__ = [
     "default_bin_edges",
     "final_positions",
     "fixed_step_kernel",
+    "kernel",
     "params_from_scenario",
-    "simulate",
+    "plan",
     "standard_normals",
     "transmitter_counts",
 ]
@@ -439,7 +440,7 @@ def transmitter_counts(geometry, n_molecules: int | None = None) -> np.ndarray:
 
     Parameters
     ----------
-    geometry : mcvd.geometry.Geometry
+    geometry : mcvd.core.geometry.Geometry
         The channel; its transmitters' ``molecules`` are the weights.
     n_molecules : int, optional
         Total molecules (>= 1), split in proportion to the weights (largest remainder); default
@@ -451,7 +452,7 @@ def transmitter_counts(geometry, n_molecules: int | None = None) -> np.ndarray:
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry, Sphere, Transmitter
+    >>> from mcvd.core.geometry import Geometry, Sphere, Transmitter
     >>> g = Geometry(79.4, (Transmitter((0, 0, 0), 3), Transmitter((0, 0, 20), 1)),
     ...              (Sphere((0, 0, 10), 2),))
     >>> transmitter_counts(g, 10).tolist()
@@ -636,6 +637,7 @@ def params_from_scenario(
     """
     scenario = as_scenario(scenario)
     geom = scenario.geometry()
+    geom.require_physics("method 'fixed-step'")
     dt = scenario.time.dt if dt is None else dt
     t_end = scenario.time.end if t_end is None else t_end
     _check_positive("dt", dt)
@@ -677,86 +679,52 @@ def params_from_scenario(
     return p, n
 
 
-def simulate(
+def plan(
     scenario,
+    options,
     *,
-    dt: float | None = None,
-    absorption: str = "bridge",
-    reflection: str = "elastic",
     n_molecules: int | None = None,
-    seed=None,
     t_end: float | None = None,
-    destruction_radius: float | None = None,
     bin_edges=None,
     keep_times: bool | None = None,
-    run_dir=None,
-    executor: str | None = None,
-    workers: int | None = None,
-    client=None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    progress: bool = False,
-) -> SimulationResult:
-    """Fixed-time-step particle simulation of a scenario.
+) -> tuple[FixedStepParams, int]:
+    """Kernel parameters of a fixed-step run (the planner :func:`mcvd.sim.simulate` calls).
 
     Parameters
     ----------
     scenario : Scenario, dict, str or Path
-        The channel (see :mod:`mcvd.scenario`).
-    dt : float, optional
-        Time step (s); default the scenario's ``time.dt``.
-    absorption : {"bridge", "end-of-step"}
-        Receiver absorption test (module docstring).
-    reflection : {"elastic", "rollback"}
-        Reflection at planes and boxes.
-    n_molecules : int, optional
-        Molecules (default: the scenario's).
-    seed : int or None
-        Root seed; the result depends only on it (not on threads, chunks or workers).
-    t_end : float, optional
-        Horizon (s); default the scenario's ``time.end``.
-    destruction_radius : float, optional
-        Off by default; biases F low (warns).
-    bin_edges : array_like, optional
-        Time bin edges of the result (s); default multiples of ``dt`` (at most 20 000 bins).
-    keep_times : bool, optional
-        Keep every absorption time (default for up to 1e7 molecules).
-    run_dir, executor, workers, client, scheduler, chunk_size, progress
-        See :func:`mcvd.sim.runner.run_chunks`.
+        The channel.
+    options : mcvd.sim.api.FixedStepOptions
+        ``dt``, ``absorption``, ``reflection``, ``destruction_radius``.
+    n_molecules, t_end, bin_edges, keep_times
+        See :func:`params_from_scenario`.
 
     Returns
     -------
-    SimulationResult
+    (FixedStepParams, int)
+        Parameters and the total molecule count.
 
     Examples
     --------
-    >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 1000},
-    ...       "receivers": [{"center": [10, 0, 0], "radius": 5}], "time": {"end": 0.05}}
-    >>> r = simulate(sc, seed=3, executor="inline")
-    >>> bool(0.0 < r.F[-1] < 0.3)
-    True
+    >>> from mcvd.sim.api import FixedStepOptions
+    >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 50},
+    ...       "receivers": [{"center": [10, 0, 0], "radius": 5}]}
+    >>> p, n = plan(sc, FixedStepOptions(dt=1e-3))
+    >>> n, p.dt
+    (50, 0.001)
     """
-    p, n = params_from_scenario(
+    return params_from_scenario(
         scenario,
-        dt=dt,
+        dt=options.dt,
         t_end=t_end,
-        absorption=absorption,
-        reflection=reflection,
-        destruction_radius=destruction_radius,
+        absorption=options.absorption,
+        reflection=options.reflection,
+        destruction_radius=options.destruction_radius,
         n_molecules=n_molecules,
         bin_edges=bin_edges,
         keep_times=keep_times,
     )
-    return run_chunks(
-        fixed_step_kernel,
-        p,
-        n,
-        seed=seed,
-        chunk_size=chunk_size,
-        run_dir=run_dir,
-        executor=executor,
-        workers=workers,
-        client=client,
-        scheduler=scheduler,
-        progress=progress,
-    )
+
+
+#: the kernel :func:`mcvd.sim.simulate` runs for ``method="fixed-step"``
+kernel = fixed_step_kernel

@@ -19,15 +19,15 @@ Units: times in s.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TIME_RTOL", "SimulatedResponse", "SimulationResult", "atomic_write"]
+from ..core.io import atomic_write, json_safe
+
+__all__ = ["TIME_RTOL", "SimulatedResponse", "SimulationResult"]
 
 #: relative tolerance of time comparisons: an absorption time ``tau`` counts as ``<= t`` when
 #: ``tau <= t * (1 + TIME_RTOL)``, so that absorption times on a grid of multiples of ``dt``
@@ -38,60 +38,8 @@ TIME_RTOL = 1e-9
 _CHUNK_KEYS = ("n_chunks", "chunk_index", "chunk_start")
 
 
-def atomic_write(path: str | Path, write) -> Path:
-    """Write a file atomically: ``write(tmp_path)`` then ``os.replace(tmp_path, path)``.
-
-    Parameters
-    ----------
-    path : str or Path
-        Destination.
-    write : callable
-        ``write(tmp_path: str)`` creates the file at ``tmp_path``.
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "x.txt")
-    >>> _ = atomic_write(p, lambda tmp: open(tmp, "w").write("hi"))
-    >>> open(p).read()
-    'hi'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def _binomial_se(F: np.ndarray, n: int) -> np.ndarray:
     return np.sqrt(np.clip(F * (1.0 - F), 0.0, None) / max(n, 1))
-
-
-def _json_safe(value):
-    """Convert numpy scalars/arrays inside ``value`` to plain JSON types."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return repr(value)  # "inf" / "nan" (JSON has no literal for them)
-    return value
 
 
 @dataclass(frozen=True)
@@ -297,14 +245,14 @@ class SimulationResult:
             raise ValueError("merge needs at least one result")
         first = results[0]
         base = {k: v for k, v in first.metadata.items() if k not in _CHUNK_KEYS}
-        base_json = _json_safe(base)
+        base_json = json_safe(base)
         for r in results[1:]:
             if r.counts.shape != first.counts.shape or not np.array_equal(
                 r.bin_edges, first.bin_edges
             ):
                 raise ValueError("cannot merge results with different bin_edges or receivers")
             other = {k: v for k, v in r.metadata.items() if k not in _CHUNK_KEYS}
-            if _json_safe(other) != base_json:
+            if json_safe(other) != base_json:
                 diff = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
                 raise ValueError(f"cannot merge results of different runs: metadata {diff} differ")
         keep = all(r.absorption_times is not None for r in results)
@@ -467,7 +415,7 @@ class SimulationResult:
             "n_molecules": np.int64(self.n_molecules),
             "bin_edges": self.bin_edges,
             "counts": self.counts,
-            "metadata": np.array(json.dumps(_json_safe(self.metadata))),
+            "metadata": np.array(json.dumps(json_safe(self.metadata))),
             "has_times": np.bool_(self.absorption_times is not None),
         }
         if self.absorption_times is not None:

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .result import SimulationResult, _json_safe, atomic_write
+from ..core.io import atomic_write, json_safe
+from .result import SimulationResult
 
 __all__ = [
     "ChunkTask",
@@ -188,7 +189,7 @@ def _describe(params) -> dict:
     """JSON-able description of kernel parameters (for the run manifest)."""
     if dataclasses.is_dataclass(params):
         params = {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
-    return _json_safe(params)
+    return json_safe(params)
 
 
 def _manifest(kernel, params, n_molecules, chunk_size, seed) -> dict:

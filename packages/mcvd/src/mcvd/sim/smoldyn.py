@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.io import atomic_write
 from .fixedstep import params_from_scenario
-from .result import atomic_write
 
 __all__ = ["TX_NUDGE", "read_smoldyn_counts", "run_smoldyn", "smoldyn_config", "write_smoldyn"]
 

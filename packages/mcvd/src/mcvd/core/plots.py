@@ -26,7 +26,7 @@ def _ax(ax, figsize=(6, 4)):
 
 def _savefig(fig, path, dpi: int = 120) -> None:
     """Save ``fig`` as PNG at ``path`` atomically (temporary file + ``os.replace``)."""
-    from .sim.result import atomic_write
+    from .io import atomic_write
 
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"))
 
@@ -54,8 +54,8 @@ def plot_responses(results, ax=None, *, rate: bool = False, counts: bool = False
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from mcvd.geometry import Geometry
-    >>> from mcvd.models import response
+    >>> from mcvd.core.geometry import Geometry
+    >>> from mcvd.core.models import response
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> fig = plot_responses([response(g, np.linspace(0, 2, 50), m) for m in ("free", "kamber2024")])
     """
@@ -97,7 +97,7 @@ def plot_geometry(scenario_or_geometry, ax=None, *, axes: str = "xz", images: bo
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> fig = plot_geometry(g)
     """

@@ -14,21 +14,21 @@ Built-in models (all lengths µm, times s):
 ``free``
     Each real receiver alone in free space (planes and other receivers ignored), Yilmaz 2014.
 ``kamber2024``
-    The paper's first-order image model (spec §4): every receiver and its plane images are
+    The paper's first-order image model: every receiver and its plane images are
     absorbers ``k``; ``F_k = (r_k/r_0k) erfc((r_0k - r_k)/a) - sum_{m != k} r_k r_m /
     (r_0m r_0mk) erfc((r_0k + r_0mk - r_k - r_m)/a)`` with ``a = sqrt(4Dt)`` and ``r_0mk`` the
     distance from the Kelvin point of the transmitter in sphere ``m`` to ``c_k``. For one
-    receiver and one plane this is exactly the two-sphere formula of the spec; for more absorbers
+    receiver and one plane this is exactly the paper's two-sphere formula; for more absorbers
     (corners, slabs, several receivers) it is the pairwise first-order generalisation — an
     approximation that neglects every multiple re-emission.
 ``kamber2024-conv``
     Same amplitudes, convolution-consistent delay ``(r_0m - r_m) + (r_0mk - r_k)``.
 ``images-ho``
-    Higher-order image model: the whole alternating Kelvin chain series of :mod:`mcvd.kelvin`
+    Higher-order image model: the whole alternating Kelvin chain series of :mod:`mcvd.core.kelvin`
     carried to convergence in the time domain (see :func:`images_ho`).
 
 Plane configurations: one plane, two or three orthogonal planes, two parallel planes (the slab
-image array is truncated by :func:`mcvd.geometry.slab_periods` at ``tol`` for the largest finite
+image array is truncated by :func:`mcvd.core.geometry.slab_periods` at ``tol`` for the largest finite
 time; ``t = inf`` is refused in a slab because every molecule is eventually absorbed there).
 """
 
@@ -41,14 +41,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .freespace import erfc_sum
-from .geometry import Geometry, as_times, slab_periods, slab_width
+from .geometry import Geometry, absorbers, as_times
 from .kelvin import CaptureResult, kelvin_chains
 from .scenario import Scenario
 
 __all__ = [
     "ResponseResult",
     "absorber_response",
-    "absorbers",
     "available_models",
     "capture",
     "get_model",
@@ -60,9 +59,11 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, Callable] = {}
+#: model name -> the optional physics it represents (see :meth:`Geometry.physics`)
+_SUPPORTS: dict[str, frozenset[str]] = {}
 
 
-def register_model(name: str, func: Callable, *, overwrite: bool = False) -> None:
+def register_model(name: str, func: Callable, *, overwrite: bool = False, supports=()) -> None:
     """Register a channel model under ``name``.
 
     Parameters
@@ -73,6 +74,9 @@ def register_model(name: str, func: Callable, *, overwrite: bool = False) -> Non
         ``func(geometry, times, **options) -> ndarray (n_receivers, n_times)`` (see module doc).
     overwrite : bool
         Allow replacing an existing model.
+    supports : iterable of str
+        Optional physics the model represents: ``"reaction_rate"`` (reactive receivers),
+        ``"degradation_rate"`` (degrading molecules). :func:`response` refuses the others.
 
     Examples
     --------
@@ -81,6 +85,7 @@ def register_model(name: str, func: Callable, *, overwrite: bool = False) -> Non
     True
     """
     _register(_REGISTRY, "model", name, func, overwrite)
+    _SUPPORTS[name] = frozenset(supports)
 
 
 def _register(registry: dict, kind: str, name, func, overwrite: bool) -> None:
@@ -95,17 +100,6 @@ def _register(registry: dict, kind: str, name, func, overwrite: bool) -> None:
     registry[name] = func
 
 
-def _load_plugins() -> None:
-    """Import optional modules that register models themselves (e.g. ``mcvd.exact``)."""
-    import importlib
-
-    for mod in ("mcvd.exact",):
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
-
-
 def available_models() -> list[str]:
     """Names of the registered models.
 
@@ -114,7 +108,6 @@ def available_models() -> list[str]:
     >>> {"free", "kamber2024", "kamber2024-conv", "images-ho"} <= set(available_models())
     True
     """
-    _load_plugins()
     return sorted(_REGISTRY)
 
 
@@ -126,8 +119,6 @@ def get_model(name: str) -> Callable:
     >>> get_model("free").__name__
     'free'
     """
-    if name not in _REGISTRY:
-        _load_plugins()
     if name not in _REGISTRY:
         raise ValueError(f"model must be one of {sorted(_REGISTRY)}, got {name!r}")
     return _REGISTRY[name]
@@ -210,7 +201,7 @@ def response(scenario_or_geometry, times, model: str = "images-ho", **options) -
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> r = response(g, [0.0, 0.5], model="kamber2024")
     >>> r.F_per_receiver.shape, float(r.F[0])
@@ -219,6 +210,7 @@ def response(scenario_or_geometry, times, model: str = "images-ho", **options) -
     geom = _as_geometry(scenario_or_geometry)
     t = _response_times(times)
     func = get_model(model)
+    geom.require_physics(f"model {model!r}", _SUPPORTS[model])
     total = sum(tx.molecules for tx in geom.transmitters)
     per = np.zeros((geom.n_receivers, t.size))
     info: dict = {}
@@ -240,66 +232,6 @@ def response(scenario_or_geometry, times, model: str = "images-ho", **options) -
             vals[:, ok] = out
         per += (tx.molecules / total) * vals
     return ResponseResult(t, per.sum(axis=0), per, model, total, info)
-
-
-# ----------------------------------------------------------------------------- absorbers
-@dataclass(frozen=True, eq=False)
-class Absorbers:
-    """Real receivers and their plane images as one list of free-space absorbing spheres.
-
-    Attributes
-    ----------
-    spheres : list of Sphere
-    receiver : numpy.ndarray of int
-        Real receiver index of every absorber.
-    n_periods : int
-        Slab truncation used (0 if no slab).
-    """
-
-    spheres: list
-    receiver: np.ndarray
-    n_periods: int = 0
-
-
-def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -> Absorbers:
-    """The free-space absorbers equivalent to ``geometry`` by the method of images.
-
-    Parameters
-    ----------
-    geometry : Geometry
-    t_max : float
-        Largest time of interest (s); sets the slab truncation (refused if infinite in a slab).
-    tol : float
-        Truncation tolerance of the slab image array (absolute, on ``F``).
-
-    Returns
-    -------
-    Absorbers
-
-    Examples
-    --------
-    >>> from mcvd.geometry import Geometry
-    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
-    >>> [s.center for s in absorbers(g).spheres]
-    [(10.0, 0.0, 0.0), (-10.0, 0.0, 0.0)]
-    """
-    geometry.require_analytic()
-    n_periods = 0
-    if geometry.is_slab:
-        if not math.isfinite(t_max):
-            raise ValueError(
-                "times: t = inf is not available between two parallel planes (in a slab every "
-                "molecule is eventually absorbed; the image array does not converge)"
-            )
-        r_max = max(s.radius for s in geometry.receivers)
-        n_periods = slab_periods(slab_width(geometry.planes), geometry.D, t_max, r_max, tol)
-    system = geometry.images(n_periods)
-    spheres, owner = [], []
-    for i, s in enumerate(geometry.receivers):
-        imgs = system.spheres(s)
-        spheres.extend(imgs)
-        owner.extend([i] * len(imgs))
-    return Absorbers(spheres, np.array(owner, dtype=np.intp), n_periods)
 
 
 _CHAIN_MODELS = {
@@ -330,7 +262,7 @@ def absorber_response(geometry: Geometry, times, model: str = "images-ho", *, to
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> ab, F = absorber_response(g, [0.5], "kamber2024")
     >>> bool(np.isclose(F[0, 0], F[1, 0]))  # TX on the plane: real and image receive equally
@@ -368,7 +300,7 @@ def free(geometry: Geometry, times, **_):
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 0), [((10, 0, 0), 5)])
     >>> round(float(free(g, [2.0])[0, 0]), 5)
     0.38952
@@ -383,7 +315,7 @@ def free(geometry: Geometry, times, **_):
 
 
 def kamber2024(geometry: Geometry, times, *, tol: float = 1e-10):
-    """Model ``kamber2024``: the paper's first-order image model (spec §4).
+    """Model ``kamber2024``: the paper's first-order image model.
 
     Parameters
     ----------
@@ -401,7 +333,7 @@ def kamber2024(geometry: Geometry, times, *, tol: float = 1e-10):
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> kamber2024(g, [0.0]).tolist()
     [[0.0]]
@@ -418,7 +350,7 @@ def kamber2024_conv(geometry: Geometry, times, *, tol: float = 1e-10):
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> bool(np.allclose(kamber2024_conv(g, [0.5]), kamber2024(g, [0.5])))  # TX on the plane
     True
@@ -438,14 +370,14 @@ def images_ho(
     times : array_like
         Times (s); ``inf`` gives the exact Kelvin capture.
     tol : float
-        Absolute tolerance of the chain series per receiver (see :mod:`mcvd.kelvin`).
+        Absolute tolerance of the chain series per receiver (see :mod:`mcvd.core.kelvin`).
     delay_point : float
         Where a re-emission stage starts for its *delay* (its amplitude always uses the Kelvin
         point), on the ray from ``c_{s_m}`` towards ``x_m``: 0 = the Kelvin point ``x_{m+1}``,
         1 = the point of sphere ``s_m`` nearest to ``x_m``, 0.5 (default) = half-way between
         their distances from the centre (see Notes).
     **options
-        ``prune``, ``max_iter``, ``max_terms`` of :func:`mcvd.kelvin.kelvin_chains`.
+        ``prune``, ``max_iter``, ``max_terms`` of :func:`mcvd.core.kelvin.kelvin_chains`.
 
     Returns
     -------
@@ -459,7 +391,7 @@ def images_ho(
     ``P_k = sum_chains (-1)^n Q(s_0 -> s_1 -> ... -> s_n = k; t)``, with ``Q`` the free-space
     probability of visiting ``s_0``, then ``s_1``, ..., then ``k`` by time ``t``. Statically
     (``t = inf``) ``Q`` is exactly the product of Kelvin factors ``r_{s_m}/|x_m - c_{s_m}|`` along
-    the Kelvin points ``x_{m+1} = K_{s_m}(x_m)`` (:mod:`mcvd.kelvin`), so this model's
+    the Kelvin points ``x_{m+1} = K_{s_m}(x_m)`` (:mod:`mcvd.core.kelvin`), so this model's
     ``t -> inf`` limit is the exact capture. In time, each stage is approximated by the
     first-passage law from the Kelvin point ``x_m`` to sphere ``s_m`` (the law the paper uses for
     its single correction); the convolution of these Lévy laws is again a Lévy law with the summed
@@ -472,7 +404,7 @@ def images_ho(
     source, while the static (Kelvin) point lies deeper inside on the same ray; the *delay* of the
     next stage is measured from a point between them (``delay_point``) while the amplitudes stay
     Kelvin's (so the static limit stays exact). Measured against the exact two-sphere solution
-    (``mcvd.accuracy.accuracy_map``: gaps 0.1–30 µm, transmitter on the plane / behind / beside /
+    (``mcvd.studies.accuracy.accuracy_map``: gaps 0.1–30 µm, transmitter on the plane / behind / beside /
     far, 25 times in 0.02–2 s and ``inf``): max |error| at finite times 0.0127 (delay_point 1),
     0.0100 (0.75), 0.0082 (0.5, default), 0.0077 (0.35, but worse per geometry), against 0.087 for
     ``kamber2024``; at ``t = inf`` <= 1e-10 against 0.18. Per geometry, the finite-time max error
@@ -481,13 +413,13 @@ def images_ho(
 
     Validity. The reflection series converges for one receiver and one plane and for
     well-separated absorbers; for a receiver close to two or three planes it can diverge and a
-    ``ValueError`` is raised (see :mod:`mcvd.kelvin`). The series is summed until a
+    ``ValueError`` is raised (see :mod:`mcvd.core.kelvin`). The series is summed until a
     generation adds at most ``2 tol`` (at the largest time) to every receiver; the last generation
     is halved (alternating-series midpoint).
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> bool(images_ho(g, [np.inf])[0, 0] > kamber2024(g, [np.inf])[0, 0])
     True
@@ -503,7 +435,7 @@ def capture(
     method: str = "auto",
     **options,
 ) -> CaptureResult:
-    """Exact long-time capture ``F(inf)`` by the Kelvin image-charge series (spec §5).
+    """Exact long-time capture ``F(inf)`` by the Kelvin image-charge series .
 
     Parameters
     ----------
@@ -514,12 +446,12 @@ def capture(
     max_iter : int
         Generation cap of the series (``ValueError`` if exceeded).
     method : {"auto", "kelvin", "multipole"}
-        ``"kelvin"``: the image-charge series (:mod:`mcvd.kelvin`); ``"multipole"``: the static
-        multipole solution (:mod:`mcvd.multipole`, tolerance ``max(tol, 1e-10)``, slower);
+        ``"kelvin"``: the image-charge series (:mod:`mcvd.core.kelvin`); ``"multipole"``: the static
+        multipole solution (:mod:`mcvd.core.multipole`, tolerance ``max(tol, 1e-10)``, slower);
         ``"auto"``: the series, and the multipole solution where the series diverges or needs
         too many terms (dense groups of absorbers, e.g. a receiver near 2–3 planes).
     **options
-        ``prune``, ``max_terms`` of :func:`mcvd.kelvin.kelvin_chains`.
+        ``prune``, ``max_terms`` of :func:`mcvd.core.kelvin.kelvin_chains`.
 
     Returns
     -------
@@ -527,7 +459,7 @@ def capture(
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 30), [((0, 0, 0), 5)])
     >>> round(capture(g).F_inf, 12)
     0.166666666667
@@ -537,6 +469,7 @@ def capture(
     if method not in ("auto", "kelvin", "multipole"):
         raise ValueError(f"method must be 'auto', 'kelvin' or 'multipole', got {method!r}")
     geom = _as_geometry(scenario_or_geometry)
+    geom.require_physics("capture (the Kelvin image-charge series)")
     ab = absorbers(geom, t_max=math.inf, tol=tol)
     total = sum(tx.molecules for tx in geom.transmitters)
     n = geom.n_receivers
@@ -565,3 +498,14 @@ register_model("free", free)
 register_model("kamber2024", kamber2024)
 register_model("kamber2024-conv", kamber2024_conv)
 register_model("images-ho", images_ho)
+
+
+def _exact(geometry, times, **options):
+    """``exact``: the Laplace-domain multipole solution (:func:`mcvd.core.exact.exact_model`),
+    imported on first use."""
+    from .exact import exact_model
+
+    return exact_model(geometry, times, **options)
+
+
+register_model("exact", _exact)

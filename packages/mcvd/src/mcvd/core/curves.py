@@ -158,7 +158,7 @@ def peak_time(scenario_or_geometry, model: str = "images-ho", *, t_max=None, n_g
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 0), [((10, 0, 0), 5)])
     >>> round(peak_time(g, "free").time, 5)
     0.05248
@@ -194,7 +194,7 @@ def peak_time(scenario_or_geometry, model: str = "images-ho", *, t_max=None, n_g
 
 
 def sir_from_counts(n_signal, n_total) -> float:
-    """SIR (spec §6): ``100 N_signal / (N_total - N_signal)``.
+    """Signal-to-interference ratio of the finite-plate study: ``100 N_signal / (N_total - N_signal)``.
 
     Examples
     --------
@@ -228,7 +228,7 @@ def sir(scenario_or_geometry, model: str = "images-ho", *, horizon=None, t_peak=
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (20, 0, 0), [((10, 0, 0), 5)])
     >>> round(sir(g, "free", horizon=2.0), 3) > 100
     True
@@ -285,7 +285,7 @@ def halfspace_bounds(geometry, times, model: str = "images-ho", **opt) -> Bounds
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> halfspace_bounds(g, [0.5, 2.0], "kamber2024").above_upper <= 0
     True

@@ -15,8 +15,8 @@ the value at the requested point changes by less than ``tol``; ``ValueError`` be
 (nearly touching spheres need high degrees).
 
 This converges for any non-overlapping configuration (unlike the Kelvin reflection series of
-:mod:`mcvd.kelvin`, which diverges for dense groups of absorbers such as a receiver close to two
-or three orthogonal planes), and is used by :func:`mcvd.models.capture` when the series diverges.
+:mod:`mcvd.core.kelvin`, which diverges for dense groups of absorbers such as a receiver close to two
+or three orthogonal planes), and is used by :func:`mcvd.core.models.capture` when the series diverges.
 """
 
 from __future__ import annotations

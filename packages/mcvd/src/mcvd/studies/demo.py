@@ -9,14 +9,15 @@ To add a section, append a function to :data:`SECTIONS` (small edit).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .curves import bin_counts, halfspace_bounds, max_error, nrmse, peak_time
-from .geometry import Geometry
-from .models import available_models, capture, response
+from ..core.curves import bin_counts, halfspace_bounds, max_error, nrmse, peak_time
+from ..core.geometry import Geometry
+from ..core.models import available_models, capture, response
+from .ber import section_ber
+from .report import Section
 
 __all__ = [
     "SECTIONS",
@@ -30,23 +31,7 @@ __all__ = [
 
 SEED = 2401_07282  # arXiv 2401.07282
 SUMMARY_HEADER = ["| case | quantity | mcvd | reference | note |", "|---|---|---|---|---|"]
-MAX_SUMMARY_ROWS = 6
-
-
-@dataclass(frozen=True)
-class Section:
-    """Output of one demo section.
-
-    Attributes
-    ----------
-    markdown : str
-        Body for ``report.md`` (starts with a ``###`` heading).
-    summary_rows : list of str
-        Markdown rows ``| case | quantity | mcvd | reference | note |`` for ``summary.md``.
-    """
-
-    markdown: str
-    summary_rows: list[str] = field(default_factory=list)
+MAX_SUMMARY_ROWS = 7
 
 
 def paper_geometry() -> Geometry:
@@ -61,7 +46,7 @@ def paper_geometry() -> Geometry:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    from .sim.result import atomic_write
+    from ..core.io import atomic_write
 
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
@@ -119,7 +104,7 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
     """
     import matplotlib.pyplot as plt
 
-    from .plots import _savefig, plot_geometry, plot_responses
+    from ..core.plots import _savefig, plot_geometry, plot_responses
 
     g = paper_geometry()
     N = 1_000_000
@@ -210,9 +195,9 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
 
 
 def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Accuracy map of the closed forms against the exact solution (``mcvd.accuracy``).
+    """Accuracy map of the closed forms against the exact solution (``mcvd.studies.accuracy``).
 
-    Gaps 0.1-30 µm, times up to 2 s (see :func:`mcvd.accuracy.accuracy_map`); ~3 s.
+    Gaps 0.1-30 µm, times up to 2 s (see :func:`mcvd.studies.accuracy.accuracy_map`); ~3 s.
 
     Parameters
     ----------
@@ -241,8 +226,8 @@ def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
     """
     import time
 
+    from ..core.exact import exact_channel
     from .accuracy import accuracy_map, accuracy_report
-    from .exact import exact_channel
 
     t0 = time.perf_counter()
     _, res = exact_channel(paper_geometry(), np.linspace(0.005, 2.0, 400))
@@ -265,7 +250,7 @@ def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
 
 #: The demo sections, in report order. Each is ``f(out: Path, seed: SeedSequence) -> Section``.
 def section_fixed_step(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Fixed-step particle simulation studies (``mcvd.sim.studies``; small molecule counts).
+    """Fixed-step particle simulation studies (``mcvd.studies.paper``; small molecule counts).
 
     Examples
     --------
@@ -279,15 +264,15 @@ def section_fixed_step(out: Path, seed: np.random.SeedSequence) -> Section:
     >>> sec.markdown.startswith("###")  # doctest: +SKIP
     True
     """
-    from .sim.studies import demo_section
+    from .paper import demo_section
 
     return demo_section(out, seed)
 
 
 def section_event_map(out: Path, seed: np.random.SeedSequence) -> Section:
-    """Simulator-based accuracy map on a reduced grid (event-driven helper, issue 6; ~15 s).
+    """Simulator-based accuracy map on a reduced grid (event-driven simulator; ~15 s).
 
-    Gaps 0.3, 3 and 30 µm, times 0.1, 0.5, 2 s and ∞ (:data:`mcvd.sim.crosscheck.DEMO_GRID`).
+    Gaps 0.3, 3 and 30 µm, times 0.1, 0.5, 2 s and ∞ (:data:`mcvd.studies.crosscheck.DEMO_GRID`).
 
     Parameters
     ----------
@@ -304,7 +289,7 @@ def section_event_map(out: Path, seed: np.random.SeedSequence) -> Section:
     --------
     The grid is fixed and the simulations take ~15 s, so the call is skipped here (``make demo``
     runs it; ``mcvd crosscheck`` runs a grid of any size, see
-    :func:`mcvd.sim.crosscheck.cmd_crosscheck`).
+    :func:`mcvd.studies.crosscheck.cmd_crosscheck`).
 
     >>> import tempfile
     >>> import matplotlib
@@ -314,7 +299,7 @@ def section_event_map(out: Path, seed: np.random.SeedSequence) -> Section:
     >>> sorted(p.name for p in out.glob("*.png"))  # doctest: +SKIP
     ['event_map_errors.png', 'event_map_z.png']
     """
-    from .sim.crosscheck import demo_section
+    from .crosscheck import demo_section
 
     return demo_section(out, seed)
 
@@ -324,6 +309,7 @@ SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_accuracy,
     section_fixed_step,
     section_event_map,
+    section_ber,
 ]
 
 

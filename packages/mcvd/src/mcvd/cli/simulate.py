@@ -3,52 +3,29 @@ layers over :func:`mcvd.sim.simulate` and :func:`mcvd.sim.smoldyn.write_smoldyn`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 
 import numpy as np
 
-from . import METHODS, get_method
-from .result import _json_safe
+from ..core.io import json_safe
+from ..sim import DEFAULT_METHOD, METHODS, simulate
+from ._common import parse_times
 
 
-def parse_floats(text: str, name: str) -> list[float]:
-    """Parse the comma-separated numbers of the command-line option ``--<name>``.
-
-    Parameters
-    ----------
-    text : str
-        Option value, e.g. ``"0.1, 0.5,2"`` (empty items are skipped).
-    name : str
-        Option name used in the error message.
-
-    Returns
-    -------
-    list of float
-
-    Examples
-    --------
-    >>> parse_floats("0.1, 0.5,2", "times")
-    [0.1, 0.5, 2.0]
-    """
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--{name} must be comma-separated numbers, got {text!r}") from None
-
-
-def _parse_times(text: str) -> np.ndarray:
-    t = np.array(parse_floats(text, "times"), dtype=float)
-    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError(f"--times must be finite numbers >= 0, got {text!r}")
-    return t
-
-
-def _method_options() -> dict[str, dict]:
-    opts: dict[str, dict] = {}
-    for _, options in METHODS.values():
-        for name, spec in options.items():
-            opts.setdefault(name, spec)
+def _method_options() -> dict[str, tuple[dict, list[str]]]:
+    """Command-line options of every method: name -> (argparse keywords, methods taking it)."""
+    opts: dict[str, tuple[dict, list[str]]] = {}
+    for method in METHODS.values():
+        for f in dataclasses.fields(method.options):
+            meta = dict(f.metadata)
+            if not meta.pop("cli", True):
+                continue
+            spec, takers = opts.setdefault(f.name, (meta, []))
+            takers.append(method.name)
+    for spec, takers in opts.values():
+        spec["help"] = f"{spec.get('help', '')} [{', '.join(takers)}]"
     return opts
 
 
@@ -73,8 +50,8 @@ def add_simulate_parser(sub) -> None:
     """
     p = sub.add_parser("simulate", help="particle simulation of a scenario (F(t) with errors)")
     p.add_argument("scenario", help="scenario JSON file")
-    p.add_argument("--method", default="fixed-step", choices=sorted(METHODS))
-    for name, spec in _method_options().items():
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(METHODS))
+    for name, (spec, _) in _method_options().items():
         p.add_argument("--" + name.replace("_", "-"), dest=name, default=None, **spec)
     p.add_argument("--molecules", type=int, default=None, help="molecules (default: scenario's)")
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -129,7 +106,7 @@ def cmd_export_smoldyn(args) -> int:
     >>> [ln for ln in lines if ln.split()[:1] in (["difc"], ["time_stop"], ["random_seed"])]
     ['difc A 79.4', 'time_stop 0.5', 'random_seed 7']
     """
-    from .smoldyn import write_smoldyn
+    from ..sim.smoldyn import write_smoldyn
 
     path = write_smoldyn(
         args.scenario, args.output, dt=args.dt, n_molecules=args.molecules, seed=args.seed
@@ -158,8 +135,8 @@ def cmd_simulate(args) -> int:
 
     >>> import contextlib, io, json, os, tempfile
     >>> from mcvd.cli import build_parser
-    >>> from mcvd.models import response
-    >>> from mcvd.scenario import as_scenario
+    >>> from mcvd.core.models import response
+    >>> from mcvd.core.scenario import as_scenario
     >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 1000},
     ...       "receivers": [{"center": [10, 0, 0], "radius": 5}],
     ...       "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}],
@@ -178,19 +155,19 @@ def cmd_simulate(args) -> int:
     >>> bool(abs(out["F"][0] - F_ref) < 4 * out["F_se"][0])
     True
     """
-    accepted = METHODS[args.method][1]
     options = {}
-    for name in _method_options():
+    for name, (_, takers) in _method_options().items():
         value = getattr(args, name)
         if value is None:
             continue
-        if name not in accepted:
+        if args.method not in takers:
             flag = "--" + name.replace("_", "-")
             raise ValueError(f"{flag} does not apply to --method {args.method}")
         options[name] = value
-    times = None if args.times is None else _parse_times(args.times)
-    res = get_method(args.method)(
+    times = None if args.times is None else parse_times(args.times)
+    res = simulate(
         args.scenario,
+        args.method,
         n_molecules=args.molecules,
         seed=args.seed,
         run_dir=args.run_dir,
@@ -209,7 +186,7 @@ def cmd_simulate(args) -> int:
     if args.json:
         out = resp.to_dict()
         out.update(method=args.method, metadata=res.metadata)
-        json.dump(_json_safe(out), sys.stdout)
+        json.dump(json_safe(out), sys.stdout)
         sys.stdout.write("\n")
         return 0
     print(f"{args.method}: {res.n_molecules} molecules, seed {res.metadata.get('seed')}")

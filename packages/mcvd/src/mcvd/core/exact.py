@@ -98,7 +98,7 @@ import numpy as np
 from numpy.polynomial import legendre as _leg
 from scipy.special import erfc
 
-from .geometry import _finite_float, as_times
+from .geometry import _finite_float, absorbers, as_times
 
 __all__ = [
     "ExactConvergenceError",
@@ -107,6 +107,7 @@ __all__ = [
     "exact_capacitance",
     "exact_capture",
     "exact_channel",
+    "exact_model",
     "exact_response",
     "hyperbolic_contour",
     "invert_on_contour",
@@ -1100,7 +1101,7 @@ def exact_response(
 
 
 def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """Exact response of a :class:`~mcvd.geometry.Geometry` with at most two absorbing spheres.
+    """Exact response of a :class:`~mcvd.core.geometry.Geometry` with at most two absorbing spheres.
 
     Covers one receiver (free space or next to one reflecting plane: receiver + mirror image)
     and two receivers of any radii in free space, the transmitter anywhere in the fluid. Other
@@ -1109,7 +1110,7 @@ def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
 
     Parameters
     ----------
-    geometry : mcvd.geometry.Geometry
+    geometry : mcvd.core.geometry.Geometry
         Channel with exactly one transmitter (released at ``t = 0``).
     times : array_like
         Times (s), ``>= 0``; ``inf`` gives the capture.
@@ -1126,14 +1127,12 @@ def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
 
     Examples
     --------
-    >>> from mcvd.geometry import Geometry
+    >>> from mcvd.core.geometry import Geometry
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> F, res = exact_channel(g, [2.0, np.inf])
     >>> F.shape, bool(res.error_estimate <= 1e-9)
     ((1, 2), True)
     """
-    from .models import absorbers
-
     geometry.require_analytic()
     if len(geometry.transmitters) != 1:
         raise ValueError(
@@ -1175,14 +1174,42 @@ def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
 
 @dataclass(frozen=True)
 class _ModelOutput:
-    """What the registry adapter hands to :func:`mcvd.models.response`."""
+    """What the registry adapter hands to :func:`mcvd.core.models.response`."""
 
     F_per_receiver: np.ndarray
     info: dict
 
 
-def _exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """Registry adapter: ``F`` per real receiver plus the error estimate (see exact_channel)."""
+def exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
+    """The ``exact`` channel model: ``F`` per real receiver plus the error estimate.
+
+    The function registered as ``model="exact"`` in :func:`mcvd.core.models.response`.
+
+    Parameters
+    ----------
+    geometry : mcvd.core.geometry.Geometry
+        Channel with exactly one transmitter (released at ``t = 0``).
+    times : array_like
+        Times (s), ``>= 0``; ``inf`` gives the capture.
+    tol : float, optional
+        Target absolute error on F.
+    **options
+        Passed to :func:`exact_channel`.
+
+    Returns
+    -------
+    object
+        ``F_per_receiver`` (shape (n_receivers, n_times)) and ``info`` (``tol``,
+        ``error_estimate``, ``n_laplace_solves``, ``max_order``).
+
+    Examples
+    --------
+    >>> from mcvd.core.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> out = exact_model(g, [2.0])
+    >>> out.F_per_receiver.shape, bool(out.info["error_estimate"] <= 1e-9)
+    ((1, 1), True)
+    """
     F, res = exact_channel(geometry, times, tol=tol, **options)
     info = {
         "tol": res.tol,
@@ -1191,12 +1218,3 @@ def _exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
         "max_order": res.max_order,
     }
     return _ModelOutput(F, info)
-
-
-def _register():
-    from .models import register_model
-
-    register_model("exact", _exact_model, overwrite=True)
-
-
-_register()

@@ -25,6 +25,7 @@ rejected.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
+    "Absorbers",
     "Box",
     "Channel",
     "Geometry",
@@ -39,6 +41,7 @@ __all__ = [
     "Plane",
     "Sphere",
     "Transmitter",
+    "absorbers",
     "as_times",
     "image_system",
     "mirror_point",
@@ -125,7 +128,7 @@ def as_times(t, name: str = "times", *, allow_inf: bool = False, one_d: bool = F
 
 @dataclass(frozen=True)
 class Sphere:
-    """Perfectly absorbing sphere (receiver).
+    """Spherical receiver: perfectly absorbing, or reactive (partially absorbing).
 
     Parameters
     ----------
@@ -133,19 +136,34 @@ class Sphere:
         Centre (µm).
     radius : float
         Radius (µm), > 0.
+    reaction_rate : float
+        Reaction rate constant ``k`` (µm/s), > 0: the Robin condition ``D dw/dn = k (w - 1)``
+        on the surface. ``inf`` (the default) is the perfectly absorbing receiver.
 
     Examples
     --------
     >>> Sphere((10, 0, 0), 5).radius
     5.0
+    >>> Sphere((10, 0, 0), 5, reaction_rate=20.0).is_absorbing
+    False
     """
 
     center: tuple[float, float, float]
     radius: float
+    reaction_rate: float = math.inf
 
     def __post_init__(self):
         object.__setattr__(self, "center", _vec3(self.center, "receiver center"))
         object.__setattr__(self, "radius", _finite_float(self.radius, "radius", positive=True))
+        k = self.reaction_rate
+        if not (isinstance(k, (int, float, np.integer, np.floating)) and k == math.inf):
+            k = _finite_float(k, "reaction_rate", positive=True)
+        object.__setattr__(self, "reaction_rate", float(k))
+
+    @property
+    def is_absorbing(self) -> bool:
+        """True for a perfectly absorbing receiver (``reaction_rate = inf``)."""
+        return self.reaction_rate == math.inf
 
     @property
     def c(self) -> np.ndarray:
@@ -301,7 +319,7 @@ def mirror_sphere(plane: Plane, sphere: Sphere) -> Sphere:
     >>> mirror_sphere(Plane((0, 0, 0), (1, 0, 0)), Sphere((10, 0, 0), 5)).center
     (-10.0, 0.0, 0.0)
     """
-    return Sphere(mirror_point(plane, sphere.c), sphere.radius)
+    return Sphere(mirror_point(plane, sphere.c), sphere.radius, sphere.reaction_rate)
 
 
 @dataclass(frozen=True)
@@ -335,7 +353,7 @@ class ImageSystem:
 
     def spheres(self, sphere: Sphere) -> list[Sphere]:
         """Images of ``sphere`` (the first one is ``sphere`` itself)."""
-        return [Sphere(c, sphere.radius) for c in self.apply(sphere.c)]
+        return [Sphere(c, sphere.radius, sphere.reaction_rate) for c in self.apply(sphere.c)]
 
 
 def _reflection(plane: Plane) -> tuple[np.ndarray, np.ndarray]:
@@ -515,6 +533,9 @@ class Geometry:
         Reflecting planes; the fluid is where every signed distance is >= 0.
     obstacles : sequence of Box
         Finite reflecting boxes (simulators only; analytic models reject them).
+    degradation_rate : float
+        First-order degradation rate ``k_d`` of the molecules in the fluid (1/s), >= 0; a
+        molecule survives an exponential lifetime of mean ``1/k_d``. Default 0 (no degradation).
 
     Raises
     ------
@@ -536,9 +557,15 @@ class Geometry:
     receivers: tuple[Sphere, ...]
     planes: tuple[Plane, ...] = ()
     obstacles: tuple[Box, ...] = ()
+    degradation_rate: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "D", _finite_float(self.D, "D", positive=True))
+        object.__setattr__(
+            self,
+            "degradation_rate",
+            _finite_float(self.degradation_rate, "degradation_rate", nonneg=True),
+        )
         txs = _as_tuple(self.transmitters, Transmitter, "transmitters")
         rxs = _as_tuple(self.receivers, Sphere, "receivers")
         pls = _as_tuple(self.planes, Plane, "planes")
@@ -628,6 +655,55 @@ class Geometry:
         system = self.images(n_periods)
         return [system.spheres(s) for s in self.receivers]
 
+    def physics(self) -> frozenset[str]:
+        """What the channel has beyond perfectly absorbing receivers in a stable fluid:
+        ``"reaction_rate"`` (a reactive receiver) and/or ``"degradation_rate"`` (k_d > 0).
+
+        Examples
+        --------
+        >>> g = Geometry(79.4, Transmitter((0, 0, 10)), [Sphere((10, 0, 0), 5, 20.0)],
+        ...              degradation_rate=0.5)
+        >>> sorted(g.physics())
+        ['degradation_rate', 'reaction_rate']
+        """
+        out = set()
+        if any(not s.is_absorbing for s in self.receivers):
+            out.add("reaction_rate")
+        if self.degradation_rate > 0:
+            out.add("degradation_rate")
+        return frozenset(out)
+
+    def require_physics(self, who: str, supported=(), alternative: str = "model 'exact'") -> None:
+        """Refuse (one-line ``ValueError``) reactive receivers or degradation that ``who`` does
+        not support.
+
+        Parameters
+        ----------
+        who : str
+            What is asked, for the message (e.g. ``"model 'kamber2024'"``).
+        supported : iterable of str
+            The parts of :meth:`physics` that ``who`` handles.
+        alternative : str
+            What serves the geometry instead, for the message.
+
+        Examples
+        --------
+        >>> g = Geometry(79.4, Transmitter((0, 0, 10)), [Sphere((10, 0, 0), 5, 20.0)])
+        >>> g.require_physics("model 'free'", supported=("reaction_rate",))
+        >>> g.require_physics("model 'kamber2024'")
+        Traceback (most recent call last):
+        ...
+        ValueError: reaction_rate: model 'kamber2024' supports only perfectly absorbing receivers; use model 'exact'
+        """
+        missing = sorted(self.physics() - set(supported))
+        if not missing:
+            return
+        what = {
+            "reaction_rate": "only perfectly absorbing receivers",
+            "degradation_rate": "only molecules that do not degrade (degradation_rate = 0)",
+        }
+        raise ValueError(f"{missing[0]}: {who} supports {what[missing[0]]}; use {alternative}")
+
     def require_analytic(self) -> None:
         """Raise ``ValueError`` if the geometry has obstacles (not handled by closed forms)."""
         if self.obstacles:
@@ -640,7 +716,7 @@ class Geometry:
         """Copy with a single transmitter at ``position`` (µm), releasing ``molecules`` at
         ``release_time`` (s)."""
         tx = Transmitter(position, molecules, release_time)
-        return Geometry(self.D, (tx,), self.receivers, self.planes, self.obstacles)
+        return dataclasses.replace(self, transmitters=(tx,))
 
     @classmethod
     def simple(cls, D, transmitter, receivers, planes=(), obstacles=()) -> Geometry:
@@ -676,3 +752,61 @@ class Geometry:
 
 #: alias: a validated channel geometry
 Channel = Geometry
+
+
+@dataclass(frozen=True, eq=False)
+class Absorbers:
+    """Real receivers and their plane images as one list of free-space absorbing spheres.
+
+    Attributes
+    ----------
+    spheres : list of Sphere
+    receiver : numpy.ndarray of int
+        Real receiver index of every absorber.
+    n_periods : int
+        Slab truncation used (0 if no slab).
+    """
+
+    spheres: list
+    receiver: np.ndarray
+    n_periods: int = 0
+
+
+def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -> Absorbers:
+    """The free-space absorbers equivalent to ``geometry`` by the method of images.
+
+    Parameters
+    ----------
+    geometry : Geometry
+    t_max : float
+        Largest time of interest (s); sets the slab truncation (refused if infinite in a slab).
+    tol : float
+        Truncation tolerance of the slab image array (absolute, on ``F``).
+
+    Returns
+    -------
+    Absorbers
+
+    Examples
+    --------
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> [s.center for s in absorbers(g).spheres]
+    [(10.0, 0.0, 0.0), (-10.0, 0.0, 0.0)]
+    """
+    geometry.require_analytic()
+    n_periods = 0
+    if geometry.is_slab:
+        if not math.isfinite(t_max):
+            raise ValueError(
+                "times: t = inf is not available between two parallel planes (in a slab every "
+                "molecule is eventually absorbed; the image array does not converge)"
+            )
+        r_max = max(s.radius for s in geometry.receivers)
+        n_periods = slab_periods(slab_width(geometry.planes), geometry.D, t_max, r_max, tol)
+    system = geometry.images(n_periods)
+    spheres, owner = [], []
+    for i, s in enumerate(geometry.receivers):
+        imgs = system.spheres(s)
+        spheres.extend(imgs)
+        owner.extend([i] * len(imgs))
+    return Absorbers(spheres, np.array(owner, dtype=np.intp), n_periods)

@@ -18,7 +18,7 @@ where ``Q`` is the free-space probability to hit ``s_0``, afterwards ``s_1``, ..
 
     Q = prod_m r_{s_m} / |x_m - c_{s_m}|.
 
-This is the reciprocal form of the image-charge iteration of the spec (unit charges ``r_k`` at the
+This is the reciprocal form of the classical image-charge iteration (unit charges ``r_k`` at the
 centres, then Kelvin images of every charge in every other sphere): both sum the same terms; the
 form used here starts at the transmitter, so one enumeration gives every receiver.
 :func:`capacitance` implements the centre-charge form independently (used as a cross-check).
@@ -37,11 +37,11 @@ orthogonal planes (4 or 8 close absorbers) can make the generation sums grow, e.
 with gap 5 µm at r = 5 µm: ratio ~1.46 per generation. Growth for three consecutive generations
 raises ``ValueError`` instead of returning a wrong number. With more than two absorbers the
 number of chains grows like ``M (M-1)^n``; chains below ``prune`` are not extended and their
-summed contribution must stay below ``tol`` (else ``ValueError``). :func:`mcvd.models.capture`
-then falls back to the static multipole solution of :mod:`mcvd.multipole`.
+summed contribution must stay below ``tol`` (else ``ValueError``). :func:`mcvd.core.models.capture`
+then falls back to the static multipole solution of :mod:`mcvd.core.multipole`.
 
 Every chain also carries the delay ``delta = sum_m (|x_m - c_{s_m}| - r_{s_m})`` used by the
-time-domain image models (:mod:`mcvd.models`).
+time-domain image models (:mod:`mcvd.core.models`).
 """
 
 from __future__ import annotations
@@ -302,7 +302,7 @@ class CaptureResult:
     tol : float
         Absolute tolerance of each per-absorber sum.
     method : str
-        ``"kelvin"`` (image-charge series) or ``"multipole"`` (:mod:`mcvd.multipole`).
+        ``"kelvin"`` (image-charge series) or ``"multipole"`` (:mod:`mcvd.core.multipole`).
     """
 
     F_inf: float
@@ -315,7 +315,7 @@ class CaptureResult:
 def capacitance(spheres: list[Sphere], *, tol: float = 1e-12, max_iter: int = 100_000) -> float:
     """Electrostatic capacitance (µm, Gaussian units) of conducting spheres at unit potential.
 
-    Centre-charge form of the Kelvin iteration (spec §5): a charge ``r_k`` at every centre, then
+    Centre-charge form of the Kelvin iteration: a charge ``r_k`` at every centre, then
     repeatedly the Kelvin image ``-q r/|p - c|`` at ``c + r^2 (p - c)/|p - c|^2`` of every charge
     in every other sphere; the capacitance is the total charge. Far from the spheres
     ``F(inf) ~ capacitance / distance``. Generation totals alternate in sign; the midpoint rule of

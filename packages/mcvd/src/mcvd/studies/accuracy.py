@@ -16,9 +16,9 @@ so ``gap`` is the distance between the receiver surface and the plane. Transmitt
 ``far``
     ``(c + 20, 0, 20)``: about 28 µm from the receiver centre, away from plane and receiver.
 
-Every registered model (:func:`mcvd.models.available_models`) is evaluated on the same times and
+Every registered model (:func:`mcvd.core.models.available_models`) is evaluated on the same times and
 compared with a *reference* from :data:`REFERENCES` — ``"exact"`` (the Laplace-domain multipole
-solution of :mod:`mcvd.exact`, error below ``tol``) by default, or ``"event"`` (the event-driven
+solution of :mod:`mcvd.core.exact`, error below ``tol``) by default, or ``"event"`` (the event-driven
 simulator, :func:`mcvd.sim.event.event_reference`, standard error <= 5e-4; options ``se``,
 ``seed``, ``eps``, ``executor``, ``workers``); simulators may add their own with
 :func:`register_reference` (a statistical reference reports standard errors). Errors are signed
@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import Geometry, as_times
-from .models import _register, response
-from .plots import _ax, _savefig
+from ..core.geometry import Geometry, as_times
+from ..core.models import _register, response
+from ..core.plots import _ax, _savefig
+from ..core.reference import ReferenceCurve
 
 __all__ = [
     "DEFAULT_GAPS",
@@ -86,7 +87,7 @@ def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
 
     Returns
     -------
-    mcvd.geometry.Geometry
+    mcvd.core.geometry.Geometry
 
     Examples
     --------
@@ -108,26 +109,6 @@ def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
 # ---------------------------------------------------------------------------- references
 
 
-@dataclass(frozen=True)
-class ReferenceCurve:
-    """A reference response: total ``F`` and its absolute uncertainty at each time.
-
-    Attributes
-    ----------
-    F : numpy.ndarray
-        Total absorbed fraction, shape (n_times,).
-    uncertainty : numpy.ndarray
-        Absolute uncertainty of ``F``, shape (n_times,): an error bound/estimate for a numerical
-        reference, a standard error for a statistical one.
-    kind : str
-        ``"error estimate"`` or ``"standard error"``.
-    """
-
-    F: np.ndarray
-    uncertainty: np.ndarray
-    kind: str = "error estimate"
-
-
 #: name -> ``func(geometry, times, **options) -> ReferenceCurve``.
 REFERENCES: dict[str, Callable[..., ReferenceCurve]] = {}
 
@@ -147,7 +128,7 @@ def register_reference(name: str, func: Callable[..., ReferenceCurve], *, overwr
 
     Examples
     --------
-    >>> from mcvd.models import response
+    >>> from mcvd.core.models import response
     >>> def free_ref(geometry, times):
     ...     F = response(geometry, times, model="free").F
     ...     return ReferenceCurve(F, np.zeros_like(F))
@@ -159,7 +140,7 @@ def register_reference(name: str, func: Callable[..., ReferenceCurve], *, overwr
 
 
 def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:
-    from .exact import exact_channel
+    from ..core.exact import exact_channel
 
     F, res = exact_channel(geometry, times, tol=tol, **options)
     return ReferenceCurve(F.sum(axis=0), np.full(res.times.size, res.error_estimate))
@@ -170,7 +151,7 @@ register_reference("exact", _exact_reference)
 
 def _event_reference(geometry, times, **options) -> ReferenceCurve:
     # event-driven simulator, standard error <= 5e-4 (options: se, seed, eps, executor, workers)
-    from .sim.event import event_reference
+    from ..sim.event import event_reference
 
     return event_reference(geometry, times, **options)
 
@@ -306,7 +287,7 @@ def accuracy_map(
     Parameters
     ----------
     models : sequence of str
-        Registered model names (:func:`mcvd.models.available_models`).
+        Registered model names (:func:`mcvd.core.models.available_models`).
     gaps : sequence of float
         Receiver-plane gaps (µm).
     placements : sequence of str
@@ -527,7 +508,7 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
         f"`{amap.reference}`, uncertainty ≤ {unc:.1e})",
         "",
         f"Receiver r = {amap.radius:g} µm next to the plane x = 0, D = {amap.D:g} µm²/s; "
-        "transmitter on the plane / behind / beside / far (see `mcvd.accuracy.PLACEMENTS`); "
+        "transmitter on the plane / behind / beside / far (see `mcvd.studies.accuracy.PLACEMENTS`); "
         "times " + ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in amap.times) + " s. "
         "Absolute error of the total F; `free` ignores the plane.",
         "",

@@ -10,7 +10,10 @@ Format (units µm, s, µm²/s; field names are fixed, extra optional fields may 
      "time": {"end": 2.0, "dt": 1e-4}}
 
 Either ``transmitter`` (one) or ``transmitters`` (a list) is given. ``planes``, ``obstacles`` and
-``time`` are optional (``time`` defaults to ``{"end": 2.0, "dt": 1e-4}``); ``name`` and
+``time`` are optional (``time`` defaults to ``{"end": 2.0, "dt": 1e-4}``). Optional physics: a
+receiver's ``"reaction_rate"`` (µm/s, > 0; absent = perfectly absorbing) makes it reactive
+(partially absorbing), and a top-level ``"degradation_rate"`` (1/s, >= 0; absent = 0) lets the
+molecules degrade in the fluid; models and simulators that cannot represent them refuse. ``name`` and
 ``description`` (strings) and ``metadata`` (any JSON object) are free-form. Unknown keys are
 rejected so that typos do not pass silently.
 
@@ -21,6 +24,7 @@ field, e.g. ``scenario field receivers[0].radius: Input should be greater than 0
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -45,7 +49,7 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class TransmitterSpec(_Strict):
@@ -57,10 +61,12 @@ class TransmitterSpec(_Strict):
 
 
 class ReceiverSpec(_Strict):
-    """An absorbing sphere: center (µm), radius (µm, > 0)."""
+    """A receiver sphere: center (µm), radius (µm, > 0), optional reaction_rate (µm/s, > 0;
+    absent = perfectly absorbing)."""
 
     center: Vec3
     radius: PositiveFloat
+    reaction_rate: PositiveFloat | None = None
 
 
 class PlaneSpec(_Strict):
@@ -111,6 +117,7 @@ class Scenario(_Strict):
     planes: list[PlaneSpec] = Field(default_factory=list)
     obstacles: list[BoxSpec] = Field(default_factory=list)
     time: TimeSpec = Field(default_factory=TimeSpec)
+    degradation_rate: Annotated[FiniteFloat, Field(ge=0)] = 0.0
     name: str | None = None
     description: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -134,7 +141,7 @@ class Scenario(_Strict):
         return sum(t.molecules for t in self.transmitter_list)
 
     def geometry(self) -> Geometry:
-        """The validated :class:`~mcvd.geometry.Geometry` (raises ScenarioError if inconsistent).
+        """The validated :class:`~mcvd.core.geometry.Geometry` (raises ScenarioError if inconsistent).
 
         Examples
         --------
@@ -150,9 +157,15 @@ class Scenario(_Strict):
                     Transmitter(t.position, t.molecules, t.release_time)
                     for t in self.transmitter_list
                 ),
-                tuple(Sphere(r.center, r.radius) for r in self.receivers),
+                tuple(
+                    Sphere(
+                        r.center, r.radius, math.inf if r.reaction_rate is None else r.reaction_rate
+                    )
+                    for r in self.receivers
+                ),
                 tuple(Plane(p.point, p.normal) for p in self.planes),
                 tuple(Box(b.min, b.max) for b in self.obstacles),
+                self.degradation_rate,
             )
         except (ValueError, TypeError) as exc:
             raise ScenarioError(f"scenario: {exc}") from None
@@ -168,7 +181,7 @@ class Scenario(_Strict):
         >>> '"D": 79.4' in sc.to_json()
         True
         """
-        from .sim.result import atomic_write
+        from .io import atomic_write
 
         text = self.model_dump_json(indent=2, exclude_none=True)
         if path is not None:
@@ -212,7 +225,7 @@ def scenario_from_dict(data: dict, *, check_geometry: bool = True) -> Scenario:
     ...                     "receivers": [{"center": [9, 0, 0], "radius": 5}]})
     Traceback (most recent call last):
     ...
-    mcvd.scenario.ScenarioError: scenario field D: Input should be greater than 0
+    mcvd.core.scenario.ScenarioError: scenario field D: Input should be greater than 0
     """
     if not isinstance(data, dict):
         raise ScenarioError(f"scenario: expected a JSON object, got {type(data).__name__}")

@@ -10,40 +10,54 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from .._version import __version__
+from ._common import parse_times
+from .ber import add_ber_parser
 
 
 def _cmd_demo(args) -> int:
-    from .demo import run_demo
+    from ..studies.demo import run_demo
 
     run_demo(Path(args.out))
     return 0
 
 
-def _parse_times(text: str | None, end: float):
-    import numpy as np
+def _cmd_example(args) -> int:
+    from .. import examples
+    from ..core.io import atomic_write
 
-    if text is None:
-        return np.linspace(0.0, end, 11)[1:]
-    try:
-        vals = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--times must be comma-separated numbers, got {text!r}") from None
-    if not vals:
-        raise ValueError("--times must list at least one time")
-    return np.array(vals)
+    if args.name is None:
+        print("\n".join(examples.names()))
+        return 0
+    text = examples.path(args.name).read_text(encoding="utf-8")
+    if args.output is None:
+        print(text, end="")
+        return 0
+    out = Path(args.output)
+    if not out.parent.is_dir():
+        raise ValueError(f"-o/--output: folder {str(out.parent)!r} does not exist")
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    print(f"wrote {out}")
+    return 0
 
 
 def _cmd_response(args) -> int:
     import json
 
-    from .models import response
-    from .scenario import load_scenario
+    import numpy as np
+
+    from ..core.io import json_safe
+    from ..core.models import response
+    from ..core.scenario import load_scenario
 
     sc = load_scenario(args.scenario)
-    res = response(sc, _parse_times(args.times, sc.time.end), model=args.model)
+    if args.times is None:
+        times = np.linspace(0.0, sc.time.end, 11)[1:]
+    else:
+        times = parse_times(args.times, allow_inf=True)
+    res = response(sc, times, model=args.model)
     if args.json:
-        print(json.dumps(res.to_dict()))
+        print(json.dumps(json_safe(res.to_dict())))
         return 0
     print(f"model {res.model}: expected absorbed fraction F(t) ({sc.total_molecules} molecules)")
     head = "t (s)        F total" + "".join(f"   F rx{k}" for k in range(len(res.F_per_receiver)))
@@ -57,8 +71,8 @@ def _cmd_response(args) -> int:
 def _cmd_capture(args) -> int:
     import json
 
-    from .models import capture
-    from .scenario import load_scenario
+    from ..core.models import capture
+    from ..core.scenario import load_scenario
 
     res = capture(load_scenario(args.scenario), tol=args.tol)
     if args.json:
@@ -86,8 +100,8 @@ def _cmd_capture(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``mcvd`` argument parser (demo, response, capture, simulate, export-smoldyn,
-    crosscheck).
+    """The ``mcvd`` argument parser (demo, example, response, capture, simulate, export-smoldyn,
+    crosscheck, ber).
 
     Returns
     -------
@@ -110,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the demo figures and report section")
     p.add_argument("--out", default="out/mcvd")
     p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("example", help="list the example scenarios, or write one out")
+    p.add_argument("name", nargs="?", default=None, help="example name (omit to list them)")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: print it)")
+    p.set_defaults(func=_cmd_example)
     p = sub.add_parser("response", help="channel response F(t) of an analytic model")
     p.add_argument("scenario", help="scenario JSON file")
     p.add_argument(
@@ -125,12 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=float, default=1e-12, help="absolute tolerance (default 1e-12)")
     p.add_argument("--json", action="store_true", help="print JSON (key F_inf)")
     p.set_defaults(func=_cmd_capture)
-    from .sim.cli import add_simulate_parser  # `mcvd simulate` (fixed-step helper, issue 5)
+    from .simulate import add_simulate_parser
 
     add_simulate_parser(sub)
-    from .sim.crosscheck import add_crosscheck_parser  # `mcvd crosscheck` (event helper, issue 6)
+    from .crosscheck import add_crosscheck_parser
 
     add_crosscheck_parser(sub)
+    add_ber_parser(sub)
     return parser
 
 
@@ -154,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     the library call:
 
     >>> import contextlib, io, json, os, tempfile
-    >>> from mcvd.models import response
-    >>> from mcvd.scenario import load_scenario
+    >>> from mcvd.core.models import response
+    >>> from mcvd.core.scenario import load_scenario
     >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 1000},
     ...       "receivers": [{"center": [10, 0, 0], "radius": 5}],
     ...       "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}],

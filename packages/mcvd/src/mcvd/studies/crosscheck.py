@@ -1,7 +1,7 @@
 """Simulator-based accuracy map: the closed forms against the event-driven simulator, cross-checked
 against the exact solution.
 
-:func:`cross_check` builds the accuracy map of :mod:`mcvd.accuracy` twice over the same grid —
+:func:`cross_check` builds the accuracy map of :mod:`mcvd.studies.accuracy` twice over the same grid —
 once against the event-driven simulator (reference ``"event"``, standard error <= 5e-4 per cell)
 and once against the exact Laplace-domain solution (reference ``"exact"``) — and compares them:
 
@@ -24,20 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cli import parse_floats
-
 if TYPE_CHECKING:
-    from ..accuracy import AccuracyMap
-
-#: placements of the accuracy map (kept in sync with ``mcvd.accuracy.PLACEMENTS`` by a test;
-#: not imported here so that ``mcvd --help`` does not load the closed-form models)
-_PLACEMENT_NAMES = ("on-plane", "behind", "beside", "far")
+    from .accuracy import AccuracyMap
 
 __all__ = [
     "DEMO_GRID",
     "CrossCheck",
-    "add_crosscheck_parser",
-    "cmd_crosscheck",
     "cross_check",
     "demo_section",
     "plot_z_scores",
@@ -55,9 +47,9 @@ class CrossCheck:
 
     Attributes
     ----------
-    event : mcvd.accuracy.AccuracyMap
+    event : mcvd.studies.accuracy.AccuracyMap
         Reference ``"event"`` (``uncertainty`` = standard errors).
-    exact : mcvd.accuracy.AccuracyMap
+    exact : mcvd.studies.accuracy.AccuracyMap
         Reference ``"exact"`` (same models, gaps, placements, times).
     """
 
@@ -147,10 +139,10 @@ def cross_check(
     Parameters
     ----------
     models : sequence of str, optional
-        Closed forms (default ``mcvd.accuracy.DEFAULT_MODELS``).
+        Closed forms (default ``mcvd.studies.accuracy.DEFAULT_MODELS``).
     gaps, placements, times : optional
         The grid: gaps (µm), placement names, times (s) (defaults: those of
-        :func:`mcvd.accuracy.accuracy_map`; ``inf`` allowed in ``times``).
+        :func:`mcvd.studies.accuracy.accuracy_map`; ``inf`` allowed in ``times``).
     se : float, optional
         Standard error of the simulated reference per cell (default
         :data:`mcvd.sim.event.REFERENCE_SE` = 5e-4).
@@ -170,8 +162,8 @@ def cross_check(
     >>> cc.agree
     True
     """
-    from .. import accuracy as acc
-    from .event import REFERENCE_SE
+    from ..sim.event import REFERENCE_SE
+    from . import accuracy as acc
 
     se = REFERENCE_SE if se is None else se
 
@@ -208,7 +200,7 @@ def plot_z_scores(cc: CrossCheck, *, ax=None):
     >>> cc = cross_check(["free"], gaps=[3.0], placements=["far"], times=[1.0], se=5e-3)
     >>> fig = plot_z_scores(cc)
     """
-    from ..plots import _ax
+    from ..core.plots import _ax
 
     ax = _ax(ax, figsize=(4.8, 2.8))
     fig = ax.figure
@@ -250,7 +242,7 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     """
     import matplotlib.pyplot as plt
 
-    from ..accuracy import plot_accuracy_overview
+    from .accuracy import plot_accuracy_overview
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -279,107 +271,6 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     )
 
 
-def add_crosscheck_parser(sub) -> None:
-    """Register ``mcvd crosscheck`` (full simulator-based accuracy map) on argparse sub-parsers.
-
-    Parameters
-    ----------
-    sub : argparse._SubParsersAction
-        From ``ArgumentParser.add_subparsers()``.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="mcvd")
-    >>> add_crosscheck_parser(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["crosscheck", "--gaps", "0.3,3", "--se", "1e-3"])
-    >>> args.func is cmd_crosscheck, args.gaps, args.se, args.out
-    (True, '0.3,3', 0.001, 'out/mcvd-crosscheck')
-    """
-    p = sub.add_parser(
-        "crosscheck",
-        help="accuracy map of the closed forms against the event-driven simulator, vs exact",
-    )
-    p.add_argument("--out", default="out/mcvd-crosscheck", help="directory for figures + report")
-    p.add_argument("--se", type=float, default=None, help="SE per cell (default 5e-4)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--gaps", default=None, help="comma-separated gaps (µm; default full grid)")
-    p.add_argument("--times", default=None, help="comma-separated times (s; 'inf' allowed)")
-    p.add_argument("--placements", default=None, help=f"subset of {','.join(_PLACEMENT_NAMES)}")
-    p.add_argument("--models", default=None, help="comma-separated model names")
-    p.add_argument("--workers", type=int, default=None, help="processes per simulation")
-    p.add_argument("--json", action="store_true", help="print z-scores and model errors as JSON")
-    p.set_defaults(func=cmd_crosscheck)
-
-
-def cmd_crosscheck(args) -> int:
-    """Run ``mcvd crosscheck`` (see ``mcvd crosscheck --help``).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed ``mcvd crosscheck`` arguments (gaps in µm, times in s).
-
-    Returns
-    -------
-    int
-        Exit status 0; ``crosscheck.md`` and the figures are written to ``args.out``.
-
-    Examples
-    --------
-    One cell (gap 3 µm, transmitter on the plane, t = 0.5 s) at SE 5e-3:
-
-    >>> import contextlib, io, json, os, tempfile
-    >>> from mcvd.cli import build_parser
-    >>> out = tempfile.mkdtemp()
-    >>> args = build_parser().parse_args(
-    ...     ["crosscheck", "--out", out, "--se", "5e-3", "--gaps", "3", "--placements",
-    ...      "on-plane", "--times", "0.5", "--models", "kamber2024", "--json"])
-    >>> buf = io.StringIO()
-    >>> with contextlib.redirect_stdout(buf):
-    ...     status = cmd_crosscheck(args)
-    >>> res = json.loads(buf.getvalue())
-    >>> status, res["agree"], bool(res["max_abs_z"] <= 4), list(res["model_errors"])
-    (0, True, True, ['kamber2024'])
-    >>> os.path.exists(os.path.join(out, "crosscheck.md"))
-    True
-    """
-    import json
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    kw = {}
-    if args.gaps:
-        kw["gaps"] = parse_floats(args.gaps, "gaps")
-    if args.times:
-        kw["times"] = parse_floats(args.times, "times")
-    if args.placements:
-        kw["placements"] = [v.strip() for v in args.placements.split(",") if v.strip()]
-    models = None if not args.models else [m.strip() for m in args.models.split(",")]
-    executor = "process" if args.workers and args.workers > 1 else "inline"
-    cc = cross_check(
-        models, se=args.se, seed=args.seed, executor=executor, workers=args.workers, **kw
-    )
-    text = write_cross_check(cc, args.out)
-    report = Path(args.out) / "crosscheck.md"
-    report.write_text("## Simulator-based accuracy map\n\n" + text + "\n", encoding="utf-8")
-    if args.json:
-        out = {
-            "max_abs_z": cc.max_abs_z,
-            "agree": cc.agree,
-            "model_errors": {
-                m: {"vs_event": a, "vs_exact": b} for m, (a, b) in cc.model_errors().items()
-            },
-            "report": str(report),
-        }
-        print(json.dumps(out))
-    else:
-        print(cc.summary())
-        print(f"wrote {report}")
-    return 0
-
-
 #: reduced grid of the demo section (the full grid runs with ``mcvd crosscheck``)
 DEMO_GRID = dict(
     gaps=(0.3, 3.0, 30.0),
@@ -401,7 +292,7 @@ def demo_section(out, seed=None):
 
     Returns
     -------
-    mcvd.demo.Section
+    mcvd.studies.demo.Section
         Markdown (title, what was reduced, summary, tables, figures) and summary rows.
 
     Examples
@@ -411,7 +302,7 @@ def demo_section(out, seed=None):
     """
     import time
 
-    from ..demo import Section
+    from .report import Section
 
     if isinstance(seed, np.random.SeedSequence):
         seed = int(seed.generate_state(1)[0])

@@ -1,11 +1,11 @@
-"""Simulation studies of issue 5 (functions, result dataclasses and figures).
+"""The paper's simulation studies with the fixed-step simulator (functions, result dataclasses and figures).
 
 * :func:`paper_topology_study` — the paper's setting (TX (0, 0, 10) µm on the reflecting plane
   x = 0, receiver (10, 0, 0) µm, r = 5 µm, D = 79.4 µm²/s, T = 2 s): hitting counts in 5 ms bins
   and cumulative counts of the fixed-step simulation against the analytic models, with an NRMSE
   table.
 * :func:`dt_study` — F(2 s) of the paper's topology against the time step for both absorption
-  modes, with the exact value (:mod:`mcvd.exact`) as reference when available.
+  modes, with the exact value (:mod:`mcvd.core.exact`) as reference when available.
 * :func:`plate_sir_study` — the finite-plate study of the spec: a reflecting 40 x 40 x 4 µm plate
   behind the receiver (centre (0, 0, 0), r = 5 µm) at gaps 0...30 µm, TX at (20, 0, 0) µm;
   signal-to-interference ratio ``SIR = 100 N(0...5 t_peak) / (N(total) - N(0...5 t_peak))``.
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..curves import bin_counts, cumulative_counts, nrmse, sir_from_counts
-from ..freespace import free_F
-from ..plots import _ax, _savefig
-from .fixedstep import simulate
+from ..core.curves import bin_counts, cumulative_counts, nrmse, sir_from_counts
+from ..core.freespace import free_F
+from ..core.plots import _ax, _savefig
+from ..sim.api import simulate
 
 __all__ = [
     "DtStudy",
@@ -67,8 +67,8 @@ def paper_scenario(t_end: float = 2.0, dt: float = 1e-4) -> dict:
 
 def _model_F(scenario: dict, times: np.ndarray, models) -> dict[str, np.ndarray]:
     """Analytic total F of each available model at ``times`` (missing models are skipped)."""
-    from ..models import available_models, response
-    from ..scenario import scenario_from_dict
+    from ..core.models import available_models, response
+    from ..core.scenario import scenario_from_dict
 
     sc = scenario_from_dict(scenario)
     names = [m for m in models if m in available_models()]
@@ -154,7 +154,7 @@ def paper_topology_study(
     absorption : str
         Absorption mode of the simulation.
     models : sequence of str
-        Model names of :mod:`mcvd.models` (those not registered are skipped).
+        Model names of :mod:`mcvd.core.models` (those not registered are skipped).
     seed : int
         Root seed.
     **run_kw
@@ -178,7 +178,9 @@ def paper_topology_study(
         raise ValueError("bin_width must divide t_end and be a multiple of dt")
     edges = np.arange(n_bins + 1) * bin_width
     sc = paper_scenario(t_end, dt)
-    res = simulate(sc, n_molecules=n_molecules, seed=seed, absorption=absorption, **run_kw)
+    res = simulate(
+        sc, "fixed-step", n_molecules=n_molecules, seed=seed, absorption=absorption, **run_kw
+    )
     counts = res.bin_counts(edges).sum(axis=0)
     F_models = _model_F(sc, edges, models)
     model_counts = {m: bin_counts(F, n_molecules) for m, F in F_models.items()}
@@ -323,6 +325,7 @@ def dt_study(
         for i, dt in enumerate(dts):
             r = simulate(
                 paper_scenario(t_end, dt),
+                "fixed-step",
                 n_molecules=n_molecules,
                 seed=seed,
                 absorption=m,
@@ -482,6 +485,7 @@ def plate_sir_study(
     for i, g in enumerate(all_gaps):
         r = simulate(
             plate_scenario(g, t_end=t_end, dt=dt),
+            "fixed-step",
             n_molecules=n_molecules,
             seed=seed,
             bin_edges=(0.0, t_sig, t_end),
@@ -541,7 +545,7 @@ DEMO_DTS = (1e-3, 3e-4, 1e-4, 3e-5)
 
 
 def demo_section(out, seed):
-    """Demo section (``mcvd.demo.SECTIONS`` entry): :func:`demo_markdown` plus a summary row.
+    """Demo section (``mcvd.studies.demo.SECTIONS`` entry): :func:`demo_markdown` plus a summary row.
 
     Parameters
     ----------
@@ -552,13 +556,13 @@ def demo_section(out, seed):
 
     Returns
     -------
-    mcvd.demo.Section
+    mcvd.studies.demo.Section
 
     Examples
     --------
     >>> demo_section("out", 0)  # doctest: +SKIP
     """
-    from ..demo import Section
+    from .report import Section
 
     if isinstance(seed, np.random.SeedSequence):
         seed = int(seed.generate_state(1)[0])
@@ -624,11 +628,11 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None, *, return_pape
     plt.close("all")
     md = "\n".join(
         [
-            "### Fixed-step particle simulation (issue 5)",
+            "### Fixed-step particle simulation",
             "",
             "Small molecule counts so that this section runs in well under 2 minutes on 2 cores: "
             f"{n['paper']} molecules for the paper's topology, {n['dt']} per time step, "
-            f"{n['sir']} per plate gap (the study functions in `mcvd.sim.studies` take larger "
+            f"{n['sir']} per plate gap (the study functions in `mcvd.studies.paper` take larger "
             "counts). Bridge absorption and elastic reflection unless stated. All runs use the "
             "same seed; in the plate study this couples the runs (identical paths until a "
             "molecule meets the plate), so differences between gaps are more precise than the "
