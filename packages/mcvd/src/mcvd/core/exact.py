@@ -98,7 +98,7 @@ import numpy as np
 from numpy.polynomial import legendre as _leg
 from scipy.special import erfc
 
-from .geometry import _finite_float, absorbers, as_times
+from .geometry import _finite_float, as_times
 
 __all__ = [
     "ExactConvergenceError",
@@ -106,8 +106,6 @@ __all__ = [
     "HyperbolicContour",
     "exact_capacitance",
     "exact_capture",
-    "exact_channel",
-    "exact_model",
     "exact_response",
     "hyperbolic_contour",
     "invert_on_contour",
@@ -1093,128 +1091,3 @@ def exact_response(
         window_ratio,
         max_nodes,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Geometry-level entry point and the model registry.
-# --------------------------------------------------------------------------------------------
-
-
-def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """Exact response of a :class:`~mcvd.core.geometry.Geometry` with at most two absorbing spheres.
-
-    Covers one receiver (free space or next to one reflecting plane: receiver + mirror image)
-    and two receivers of any radii in free space, the transmitter anywhere in the fluid. Other
-    configurations (more planes, more receivers, obstacles) are refused: they are not
-    axisymmetric.
-
-    Parameters
-    ----------
-    geometry : mcvd.core.geometry.Geometry
-        Channel with exactly one transmitter (released at ``t = 0``).
-    times : array_like
-        Times (s), ``>= 0``; ``inf`` gives the capture.
-    tol : float, optional
-        Target absolute error on F (default 1e-9).
-    **options
-        ``window_ratio``, ``max_order``, ``max_nodes`` of :func:`exact_response`.
-
-    Returns
-    -------
-    tuple of (numpy.ndarray, ExactResponse)
-        ``F`` per real receiver (shape (n_receivers, n_times), each summed over its image) and
-        the full two-sphere result (per sphere, hitting rates, error estimate).
-
-    Examples
-    --------
-    >>> from mcvd.core.geometry import Geometry
-    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
-    >>> F, res = exact_channel(g, [2.0, np.inf])
-    >>> F.shape, bool(res.error_estimate <= 1e-9)
-    ((1, 2), True)
-    """
-    geometry.require_analytic()
-    if len(geometry.transmitters) != 1:
-        raise ValueError(
-            f"geometry: exact_channel needs exactly one transmitter, got {len(geometry.transmitters)}"
-        )
-    if len(geometry.planes) > 1:
-        raise ValueError(
-            f"planes: model 'exact' covers at most one plane (got {len(geometry.planes)}); "
-            "several planes give more than two absorbing spheres"
-        )
-    ab = absorbers(geometry)
-    if len(ab.spheres) > 2:
-        raise ValueError(
-            "receivers: model 'exact' covers at most two absorbing spheres (one receiver next "
-            f"to a plane, or two receivers in free space); got {len(ab.spheres)} with images"
-        )
-    if geometry.planes and len(ab.spheres) == 2:
-        c0, c1 = (np.asarray(sph.center, float) for sph in ab.spheres)
-        gap = 0.5 * (np.linalg.norm(c1 - c0) - 2 * ab.spheres[0].radius)
-        if gap <= 0:
-            raise ValueError(
-                "receivers: model 'exact' needs a gap between the receiver and the plane (the "
-                "receiver touches it, so it touches its mirror image: the two-sphere multipole "
-                "expansion does not converge at contact)"
-            )
-    res = exact_response(
-        geometry.transmitter.position,
-        [s.center for s in ab.spheres],
-        [s.radius for s in ab.spheres],
-        geometry.D,
-        times,
-        tol=tol,
-        **options,
-    )
-    per = np.zeros((geometry.n_receivers, res.times.size))
-    np.add.at(per, ab.receiver, res.F_per_sphere)
-    return per, res
-
-
-@dataclass(frozen=True)
-class _ModelOutput:
-    """What the registry adapter hands to :func:`mcvd.core.models.response`."""
-
-    F_per_receiver: np.ndarray
-    info: dict
-
-
-def exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """The ``exact`` channel model: ``F`` per real receiver plus the error estimate.
-
-    The function registered as ``model="exact"`` in :func:`mcvd.core.models.response`.
-
-    Parameters
-    ----------
-    geometry : mcvd.core.geometry.Geometry
-        Channel with exactly one transmitter (released at ``t = 0``).
-    times : array_like
-        Times (s), ``>= 0``; ``inf`` gives the capture.
-    tol : float, optional
-        Target absolute error on F.
-    **options
-        Passed to :func:`exact_channel`.
-
-    Returns
-    -------
-    object
-        ``F_per_receiver`` (shape (n_receivers, n_times)) and ``info`` (``tol``,
-        ``error_estimate``, ``n_laplace_solves``, ``max_order``).
-
-    Examples
-    --------
-    >>> from mcvd.core.geometry import Geometry
-    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
-    >>> out = exact_model(g, [2.0])
-    >>> out.F_per_receiver.shape, bool(out.info["error_estimate"] <= 1e-9)
-    ((1, 1), True)
-    """
-    F, res = exact_channel(geometry, times, tol=tol, **options)
-    info = {
-        "tol": res.tol,
-        "error_estimate": res.error_estimate,
-        "n_laplace_solves": res.n_laplace_solves,
-        "max_order": res.max_order,
-    }
-    return _ModelOutput(F, info)

@@ -501,11 +501,11 @@ register_model("images-ho", images_ho)
 
 
 def _exact(geometry, times, **options):
-    """``exact``: the Laplace-domain multipole solution (:func:`mcvd.core.exact.exact_model`),
+    """``exact``: the Laplace-domain multipole solution (:func:`mcvd.core.nsphere.exact_model`),
     imported on first use."""
-    from .exact import exact_model
+    from .nsphere import exact_model
 
     return exact_model(geometry, times, **options)
 
 
-register_model("exact", _exact)
+register_model("exact", _exact, supports=("reaction_rate", "degradation_rate"))

@@ -140,9 +140,9 @@ def register_reference(name: str, func: Callable[..., ReferenceCurve], *, overwr
 
 
 def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:
-    from ..core.exact import exact_channel
+    from ..core.nsphere import exact_channel
 
-    F, res = exact_channel(geometry, times, tol=tol, **options)
+    F, res, _ = exact_channel(geometry, times, tol=tol, **options)
     return ReferenceCurve(F.sum(axis=0), np.full(res.times.size, res.error_estimate))
 
 

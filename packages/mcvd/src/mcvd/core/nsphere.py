@@ -5,7 +5,7 @@ Units: µm, s, µm²/s; reaction rates µm/s, degradation rates 1/s.
 Problem
 -------
 Reflecting planes — one plane, a corner of two or three mutually orthogonal planes, or two
-parallel planes (a slab) — are unfolded by their reflection group ``G`` (:mod:`mcvd.geometry`):
+parallel planes (a slab) — are unfolded by their reflection group ``G`` (:mod:`mcvd.core.geometry`):
 reflected Brownian motion is free motion folded by ``G``, so a receiver seen by the reflected
 motion is the free-space union of the receiver and its ``|G|`` images (2, 4 or 8 spheres; an
 infinite array in a slab), and ``F_i`` counts the first hits on receiver ``i`` or any of its
@@ -28,7 +28,7 @@ With ``κ = sqrt((s + k_d)/D)`` and spherical coordinates ``(r_j, θ_j, φ_j)`` 
     w = Σ_spheres Σ_{l ≤ L} Σ_{|m| ≤ l} c_{jlm} [k_l(κ r_j) / k_l(κ a_j)] Y_lm(θ_j, φ_j),
 
 with ``k_l`` the modified spherical Bessel functions of the second kind (ratios built as in
-:mod:`mcvd.exact`, no overflow; ``(a_j/r_j)^{l+1}`` when ``κ = 0``) and ``Y_lm`` real orthonormal
+:mod:`mcvd.core.exact`, no overflow; ``(a_j/r_j)^{l+1}`` when ``κ = 0``) and ``Y_lm`` real orthonormal
 spherical harmonics. The coordinates are taken in a frame whose axes are the plane normals, where
 every group element is a diagonal ±1 matrix ``A_g`` (plus a translation). The solution is
 invariant under ``G`` (the data are), so the coefficients of the image ``g(S_j)`` follow from
@@ -48,22 +48,22 @@ fields are evaluated directly at the quadrature nodes (no translation operators)
 degree-``l`` component on a ball around receiver ``i`` is regular, proportional to ``i_l(κ ρ)``,
 so its radial derivative is ``e_l = κ i_l'/i_l`` times its value, and the Robin condition reads
 ``c_ilm + f_l P_ilm[others] = h g δ_l0 sqrt(4π)`` with ``f_l = (k - D e_l)/(k - D d_l)``,
-``h = k/(k - D d_0)``, ``d_l = κ k_l'/k_l`` (:func:`mcvd.exact._robin_rows`; ``f = h = 1`` for an
+``h = k/(k - D d_0)``, ``d_l = κ k_l'/k_l`` (:func:`mcvd.core.exact._robin_rows`; ``f = h = 1`` for an
 absorbing receiver). The columns are scaled by ``k_l(κ a_j)`` (the basis is 1 on its own sphere),
 which keeps the systems well conditioned. One dense LU solve per Laplace node serves all
 receivers' data (one right-hand side per receiver).
 
 The order ``L`` is chosen per Laplace node (it grows by 1.25 from 4 until the values at the
 transmitter change by less than the node's share of the error budget; see
-:func:`mcvd.exact._adaptive_order`); nodes with large ``|κ|`` decouple the spheres
-(``exp(-κ gap)``) and stop at low orders. The inversion is that of :mod:`mcvd.exact` (shared
+:func:`mcvd.core.exact._adaptive_order`); nodes with large ``|κ|`` decouple the spheres
+(``exp(-κ gap)``) and stop at low orders. The inversion is that of :mod:`mcvd.core.exact` (shared
 Weideman–Trefethen hyperbolas, a coarser contour for the error estimate).
 
 Slab
 ----
 Two parallel planes give an infinite image array. The invariance under the infinite group still
 holds, so the image sums are lattice sums, truncated at ``|k| <= K`` periods:
-:func:`mcvd.geometry.slab_periods` chooses ``K`` such that the free-space probability of ever
+:func:`mcvd.core.geometry.slab_periods` chooses ``K`` such that the free-space probability of ever
 reaching an omitted image before the largest requested time is below ``tol/10``; that bound is
 added to the error estimate. ``t = inf`` is refused there (every molecule is eventually absorbed
 in a slab).
@@ -74,9 +74,9 @@ Receivers (or a receiver and its image, i.e. a receiver touching a plane) in con
 the expansion does not converge there. Small gaps need high orders (the coefficients decay like
 ``exp(-β l)``, ``cosh β = d/(2a)`` for two equal spheres at centre distance ``d``) at a cost
 ``O(L⁶)`` per node; beyond ``max_order`` the solver refuses with
-:class:`mcvd.exact.ExactConvergenceError`. For one or two spheres the axisymmetric solver of
-:mod:`mcvd.exact` (Legendre series, cost ``O(L³)``) is faster and reaches much smaller gaps;
-:func:`mcvd.exact.exact_channel` uses it there.
+:class:`mcvd.core.exact.ExactConvergenceError`. For one or two spheres the axisymmetric solver of
+:mod:`mcvd.core.exact` (Legendre series, cost ``O(L³)``) is faster and reaches much smaller gaps;
+:func:`exact_channel` uses it there.
 """
 
 from __future__ import annotations
@@ -91,7 +91,6 @@ from numpy.polynomial import legendre as _leg
 
 from .exact import (
     DEFAULT_TOL,
-    ExactConvergenceError,
     ExactResponse,
     _adaptive_order,
     _check_options,
@@ -100,11 +99,22 @@ from .exact import (
     _respond,
     _robin_rows,
     _union_bounds,
+    exact_response,
 )
-from .geometry import Plane, _finite_float, as_times, image_system, slab_periods, slab_width
+from .geometry import (
+    Plane,
+    _finite_float,
+    absorbers,
+    as_times,
+    image_system,
+    slab_periods,
+    slab_width,
+)
 
 __all__ = [
     "DEFAULT_MAX_ORDER",
+    "exact_channel",
+    "exact_model",
     "nsphere_capture",
     "nsphere_laplace",
     "nsphere_response",
@@ -622,7 +632,9 @@ def _problem(tx, centres, radii, D, reaction_rates, degradation_rate, planes, t_
     planes = tuple(planes)
     for p in planes:
         if not isinstance(p, Plane):
-            raise TypeError(f"planes must be mcvd.geometry.Plane objects, got {type(p).__name__}")
+            raise TypeError(
+                f"planes must be mcvd.core.geometry.Plane objects, got {type(p).__name__}"
+            )
     n_periods, extra = 0, 0.0
     if len(planes) == 2 and abs(float(planes[0].n @ planes[1].n) + 1.0) < 1e-9:
         if not math.isfinite(t_max):
@@ -664,7 +676,7 @@ def nsphere_response(
         Diffusion coefficient (µm²/s).
     times : array_like, shape (T,)
         Times (s), ``>= 0``; ``inf`` gives the capture ``F(∞)`` (not in a slab).
-    planes : sequence of mcvd.geometry.Plane, optional
+    planes : sequence of mcvd.core.geometry.Plane, optional
         Reflecting planes: none, one, two or three mutually orthogonal, or two parallel facing
         each other.
     reaction_rates : array_like, shape (n,), optional
@@ -674,27 +686,27 @@ def nsphere_response(
     tol : float, optional
         Target absolute error on F (default 1e-9).
     window_ratio, max_nodes : optional
-        Contour windows and their node cap (see :func:`mcvd.exact.exact_response`).
+        Contour windows and their node cap (see :func:`mcvd.core.exact.exact_response`).
     max_order : int, optional
         Cap on the multipole order (default :data:`DEFAULT_MAX_ORDER`).
 
     Returns
     -------
-    mcvd.exact.ExactResponse
+    mcvd.core.exact.ExactResponse
         ``F_per_sphere`` / ``f_per_sphere`` are per real receiver (each including its images).
 
     Raises
     ------
     ValueError
         Invalid input; receivers in contact with each other or with a plane; ``inf`` in a slab.
-    mcvd.exact.ExactConvergenceError
+    mcvd.core.exact.ExactConvergenceError
         When ``tol`` cannot be reached within ``max_order`` or the contour caps.
 
     Examples
     --------
     A receiver in a corner of two walls (x = 0, y = 0), the transmitter on the edge:
 
-    >>> from mcvd.geometry import Plane
+    >>> from mcvd.core.geometry import Plane
     >>> walls = [Plane((0, 0, 0), (1, 0, 0)), Plane((0, 0, 0), (0, 1, 0))]
     >>> res = nsphere_response([0, 0, 10], [[10, 10, 0]], [5], 79.4, [0.5, 2.0], planes=walls)
     >>> bool(res.error_estimate <= 1e-9), bool(np.all(np.diff(res.F) > 0))
@@ -817,5 +829,163 @@ def nsphere_capture(
     return vals[0].real, float(errs[0])
 
 
-# re-exported for convenience
-__all__ += ["ExactConvergenceError"]
+# --------------------------------------------------------------------------------------------
+# Geometry-level entry point: the ``exact`` model.
+# --------------------------------------------------------------------------------------------
+
+
+def _single_transmitter(geometry):
+    geometry.require_analytic()
+    if len(geometry.transmitters) != 1:
+        raise ValueError(
+            f"geometry: the exact solution needs exactly one transmitter, got "
+            f"{len(geometry.transmitters)}"
+        )
+
+
+def _two_sphere_case(geometry):
+    """The absorbing spheres (with images) when the axisymmetric two-sphere solver applies."""
+    if geometry.is_slab or len(geometry.planes) > 1:
+        return None
+    ab = absorbers(geometry)
+    return ab if len(ab.spheres) <= 2 else None
+
+
+def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
+    """Exact response of a :class:`~mcvd.core.geometry.Geometry` (any receivers, planes by images).
+
+    One receiver (in free space or next to one plane) and two receivers in free space are
+    solved by the axisymmetric two-sphere solver (:func:`mcvd.core.exact.exact_response`: a
+    Legendre series, fast and good down to nanometre gaps); every other geometry — corners of
+    two or three orthogonal planes, several receivers next to planes, three or more receivers,
+    a slab of two parallel planes (finite times) — by the N-sphere solver
+    (:func:`nsphere_response`). Reactive receivers (``Sphere.reaction_rate``) and degrading
+    molecules (``Geometry.degradation_rate``) are handled by both.
+
+    Parameters
+    ----------
+    geometry : mcvd.core.geometry.Geometry
+        Channel with exactly one transmitter (released at ``t = 0``); no obstacles.
+    times : array_like
+        Times (s), ``>= 0``; ``inf`` gives the capture (not in a slab).
+    tol : float, optional
+        Target absolute error on F (default 1e-9).
+    **options
+        ``window_ratio``, ``max_order``, ``max_nodes`` of the solver used.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, mcvd.core.exact.ExactResponse, str)
+        ``F`` per real receiver (shape (n_receivers, n_times), each including its images), the
+        solver's result (per sphere for the two-sphere solver, per receiver for the N-sphere
+        solver; hitting rates, error estimate) and the solver's name (``"two-sphere"`` or
+        ``"n-sphere"``).
+
+    Raises
+    ------
+    ValueError
+        Obstacles, several transmitters, receivers touching each other or a plane, ``inf`` in a
+        slab.
+    mcvd.core.exact.ExactConvergenceError
+        When ``tol`` cannot be reached (gaps too small for the multipole order cap).
+
+    Examples
+    --------
+    A receiver in a corner of two walls:
+
+    >>> from mcvd.core.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 10, 0), 5)],
+    ...                     [((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0))])
+    >>> F, res, solver = exact_channel(g, [2.0, np.inf])
+    >>> F.shape, solver, bool(res.error_estimate <= 1e-9)
+    ((1, 2), 'n-sphere', True)
+    """
+    _single_transmitter(geometry)
+    tx = geometry.transmitter.position
+    kd = geometry.degradation_rate
+    ab = _two_sphere_case(geometry)
+    if ab is not None:
+        if len(ab.spheres) == 2:
+            c0, c1 = (np.asarray(sph.center, float) for sph in ab.spheres)
+            if np.linalg.norm(c1 - c0) <= ab.spheres[0].radius + ab.spheres[1].radius:
+                what = "the receiver touches the plane" if geometry.planes else "receivers touch"
+                raise ValueError(
+                    f"receivers: model 'exact' needs a gap between absorbing surfaces ({what}); "
+                    "the multipole expansion does not converge at contact"
+                )
+        res = exact_response(
+            tx,
+            [s.center for s in ab.spheres],
+            [s.radius for s in ab.spheres],
+            geometry.D,
+            times,
+            tol=tol,
+            reaction_rates=[s.reaction_rate for s in ab.spheres],
+            degradation_rate=kd,
+            **options,
+        )
+        per = np.zeros((geometry.n_receivers, res.times.size))
+        np.add.at(per, ab.receiver, res.F_per_sphere)
+        return per, res, "two-sphere"
+    res = nsphere_response(
+        tx,
+        [s.center for s in geometry.receivers],
+        [s.radius for s in geometry.receivers],
+        geometry.D,
+        times,
+        planes=geometry.planes,
+        reaction_rates=[s.reaction_rate for s in geometry.receivers],
+        degradation_rate=kd,
+        tol=tol,
+        **options,
+    )
+    return res.F_per_sphere.copy(), res, "n-sphere"
+
+
+@dataclass(frozen=True)
+class _ModelOutput:
+    """What the registry adapter hands to :func:`mcvd.core.models.response`."""
+
+    F_per_receiver: np.ndarray
+    info: dict
+
+
+def exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
+    """The ``exact`` channel model: ``F`` per real receiver plus the error estimate.
+
+    The function registered as ``model="exact"`` in :func:`mcvd.core.models.response`.
+
+    Parameters
+    ----------
+    geometry : mcvd.core.geometry.Geometry
+        Channel with exactly one transmitter (released at ``t = 0``).
+    times : array_like
+        Times (s), ``>= 0``; ``inf`` gives the capture.
+    tol : float, optional
+        Target absolute error on F.
+    **options
+        Passed to :func:`exact_channel`.
+
+    Returns
+    -------
+    object
+        ``F_per_receiver`` (shape (n_receivers, n_times)) and ``info`` (``tol``,
+        ``error_estimate``, ``n_laplace_solves``, ``max_order``, ``solver``).
+
+    Examples
+    --------
+    >>> from mcvd.core.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> out = exact_model(g, [2.0])
+    >>> out.F_per_receiver.shape, bool(out.info["error_estimate"] <= 1e-9)
+    ((1, 1), True)
+    """
+    F, res, solver = exact_channel(geometry, times, tol=tol, **options)
+    info = {
+        "tol": res.tol,
+        "error_estimate": res.error_estimate,
+        "n_laplace_solves": res.n_laplace_solves,
+        "max_order": res.max_order,
+        "solver": solver,
+    }
+    return _ModelOutput(F, info)
