@@ -121,8 +121,9 @@ def test_divergent_reflection_series_is_refused():
         capture(g, method="kelvin")
     with pytest.raises(ValueError, match="diverges"):
         response(g, [2.0], model="images-ho")
-    # the first-order models still evaluate (an approximation, documented)
-    assert np.all(np.isfinite(response(g, [0.5, 2], model="kamber2024").F))
+    # the first-order model gives a negative F here: refused, naming the model that serves
+    with pytest.raises(ValueError, match=r"kamber2024' is outside its validity.*use model 'exact'"):
+        response(g, [0.5, 2], model="kamber2024")
 
 
 def test_multipole_capture_matches_kelvin_series():
