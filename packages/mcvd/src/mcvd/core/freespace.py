@@ -98,11 +98,13 @@ def _check_physics(D, reaction_rate, degradation_rate):
 def _scaled(t, z, c, D):
     """``exp(c δ + c² D t) erfc(z + c sqrt(D t))`` written as ``exp(-z²) erfcx(z + c sqrt(D t))``
     (``z = δ/sqrt(4 D t)``, ``c >= 0``); 0 at ``t = 0``."""
-    out = np.zeros(np.broadcast(t, z).shape)
+    out = np.zeros(np.broadcast(t, z, c).shape)
     ok = np.isfinite(z) & (np.asarray(t) > 0) & np.isfinite(t)
+    ok = np.broadcast_to(ok, out.shape)
     zz = np.broadcast_to(z, out.shape)[ok]
     tt = np.broadcast_to(t, out.shape)[ok]
-    out[ok] = np.exp(-zz * zz) * special.erfcx(zz + c * np.sqrt(D * tt))
+    cc = np.broadcast_to(c, out.shape)[ok]
+    out[ok] = np.exp(-zz * zz) * special.erfcx(zz + cc * np.sqrt(D * tt))
     return out
 
 

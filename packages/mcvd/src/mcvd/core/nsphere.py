@@ -258,16 +258,16 @@ class _Rule:
     rows_sin: tuple  # m -> basis indices l² + l - m (m >= 1)
 
     def project(self, field):
-        """Project ``field`` (K, S, nb) onto the harmonics: returns (S, (L+1)², nb) complex."""
-        _, S, nb = field.shape
-        flat = field.view(np.float64).reshape(self.n_theta, self.n_phi, 2 * S * nb)
-        spec = np.matmul(self.trig, flat)  # (n_θ, 2L+1, 2 S nb)
-        out = np.empty(((self.order + 1) ** 2, 2 * S * nb))
+        """Project ``field`` (K, nb, S) onto the harmonics: returns (S, (L+1)², nb) complex."""
+        _, nb, S = field.shape
+        flat = field.view(np.float64).reshape(self.n_theta, self.n_phi, 2 * nb * S)
+        spec = np.matmul(self.trig, flat)  # (n_θ, 2L+1, 2 nb S)
+        out = np.empty(((self.order + 1) ** 2, 2 * nb * S))
         out[self.rows_cos[0]] = self.legendre[0] @ spec[:, 0]
         for m in range(1, self.order + 1):
             out[self.rows_cos[m]] = self.legendre[m] @ spec[:, 2 * m - 1]
             out[self.rows_sin[m]] = self.legendre[m] @ spec[:, 2 * m]
-        return out.view(complex).reshape(-1, S, nb).transpose(1, 0, 2)
+        return out.view(complex).reshape(-1, nb, S).transpose(2, 0, 1)
 
 
 @functools.lru_cache(maxsize=32)
@@ -374,7 +374,7 @@ class _Problem:
     orbit. A single mirror halves the unknowns (8 times cheaper dense solves).
     """
 
-    def __init__(self, tx, centres, radii, rates, planes, D, kd, n_periods=0):
+    def __init__(self, tx, centres, radii, rates, planes, D, kd, n_periods=0, symmetry=True):
         self.D, self.kd = D, kd
         self.radii, self.rates = radii, rates
         tx = np.asarray(tx, float)
@@ -394,7 +394,8 @@ class _Problem:
         self.images = self.diag[None, :, :] * self.centres[:, None, :] + offsets[None, :, :]
         self.n_images = self.diag.shape[0]
         self._check_contacts()
-        self._symmetries(walled=np.any(self.diag < 0, axis=0))
+        # without ``symmetry`` every axis counts as walled: no mirror through the transmitter
+        self._symmetries(walled=np.any(self.diag < 0, axis=0) | (not symmetry))
         self._levels: dict[int, _Level] = {}
         self._cache_bytes = 0
 
@@ -530,14 +531,18 @@ class _Problem:
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _field(self, kappa, lev, t, q):
-        """Σ over the spheres of rep q of σ × their kept basis at the nodes of rep t: (K, S, nb_q)."""
+        """Σ over the spheres of rep q of σ × their kept basis at the nodes of rep t: (K, nb_q, S).
+
+        The Laplace nodes are the last axis, so that the expansion of the radial factors over
+        the orders ``m`` of each degree is a repeat of contiguous blocks.
+        """
         r = lev.pair_r[(t, q)]
         S = kappa.shape[0]
         K = lev.rule.dirs.shape[0]
         L = lev.order
-        ls = _index(L)[0][lev.keep[q]]
-        rad = _radial(kappa, r, self.radii[self.reps[q]], L)
-        rad = rad.transpose(1, 0, 2).reshape(-1, K, S, L + 1)
+        counts = np.bincount(_index(L)[0][lev.keep[q]], minlength=L + 1)
+        rad = _radial(kappa, r, self.radii[self.reps[q]], L)  # (S, M K, L+1)
+        rad = rad.transpose(1, 2, 0).reshape(-1, K, L + 1, S)
         y = lev.pair_y[(t, q)]
         out = None
         for g in range(rad.shape[0]):
@@ -546,8 +551,8 @@ class _Problem:
             else:
                 unit, sg, kq = lev.pair_v[(t, q)]
                 yg = real_harmonics(L, unit[g])[:, kq] * sg[g]
-            term = np.take(rad[g], ls, axis=2)
-            term *= yg[:, None, :]
+            term = np.repeat(rad[g], counts, axis=1)
+            term *= yg[:, :, None]
             if out is None:
                 out = term
             else:
@@ -611,8 +616,11 @@ class _Problem:
         )
 
 
-def _problem(tx, centres, radii, D, reaction_rates, degradation_rate, planes, t_max, tol):
-    """Validate the inputs and build the unfolded problem (slab truncation for ``t_max``)."""
+def _problem(
+    tx, centres, radii, D, reaction_rates, degradation_rate, planes, t_max, tol, symmetry=True
+):
+    """Validate the inputs and build the unfolded problem (slab truncation for ``t_max``;
+    ``symmetry=False`` ignores the mirrors through the transmitter, for tests)."""
     centres = np.asarray(centres, dtype=float)
     if centres.ndim == 1:
         centres = centres[None, :]
@@ -635,6 +643,10 @@ def _problem(tx, centres, radii, D, reaction_rates, degradation_rate, planes, t_
             raise TypeError(
                 f"planes must be mcvd.core.geometry.Plane objects, got {type(p).__name__}"
             )
+        if float(p.signed_distance(tx)) < -1e-12:
+            raise ValueError(f"tx {tx.tolist()} is on the wrong side of a plane (behind it)")
+        if np.any(p.signed_distance(centres) < radii * (1 - 1e-12)):
+            raise ValueError("receivers must lie on the fluid side of every plane, not cut it")
     n_periods, extra = 0, 0.0
     if len(planes) == 2 and abs(float(planes[0].n @ planes[1].n) + 1.0) < 1e-9:
         if not math.isfinite(t_max):
@@ -644,7 +656,7 @@ def _problem(tx, centres, radii, D, reaction_rates, degradation_rate, planes, t_
             )
         extra = 0.1 * tol
         n_periods = slab_periods(slab_width(planes), D, max(t_max, 1e-9), float(radii.max()), extra)
-    return _Problem(tx, centres, radii, rates, planes, D, kd, n_periods), extra
+    return _Problem(tx, centres, radii, rates, planes, D, kd, n_periods, symmetry), extra
 
 
 def nsphere_response(
