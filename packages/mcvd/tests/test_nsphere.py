@@ -322,3 +322,48 @@ def test_exact_model_covers_every_image_geometry():
     cap = capture(corner)
     assert cap.method == "exact"
     assert cap.F_inf == pytest.approx(response(corner, [np.inf], model="exact").F[0], abs=1e-11)
+
+
+# ---------------------------------------------------------------------------- closed forms
+
+
+@pytest.mark.parametrize(
+    "k,kd",
+    [(20.0, 0.0), (math.inf, 0.7), (20.0, 0.7), (3.0, 5.0), (1e4, 0.1), (D * 0.8, D)],
+)  # the last one has α = 1/a + k/D = sqrt(k_d/D): the removable singularity
+def test_free_closed_forms_invert_their_laplace_forms(k, kd):
+    from mcvd.core.exact import invert_on_contour
+    from mcvd.core.freespace import free_capture, free_laplace
+
+    t = np.geomspace(0.002, 20.0, 25)
+    c = hyperbolic_contour(t[0], t[-1], 120)
+    w = free_laplace(c.nodes, 10.0, A, D, reaction_rate=k, degradation_rate=kd)
+    numeric = invert_on_contour(c, w / c.nodes, t)
+    closed = free_F(t, 10.0, A, D, reaction_rate=k, degradation_rate=kd)
+    np.testing.assert_allclose(closed, numeric, rtol=0, atol=1e-10)
+    cap = free_capture(10.0, A, D, reaction_rate=k, degradation_rate=kd)
+    assert free_F(np.inf, 10.0, A, D, reaction_rate=k, degradation_rate=kd) == cap
+    assert cap == pytest.approx(free_laplace(0.0, 10.0, A, D, reaction_rate=k,
+                                             degradation_rate=kd).real, rel=1e-14)  # fmt: skip
+    assert np.all(np.diff(closed) >= 0) and closed[-1] <= cap + 1e-12
+
+
+def test_closed_forms_refuse_outside_their_validity():
+    X, Y, Z = ((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0)), ((0, 0, 0), (0, 0, 1))
+    corner = Geometry.simple(D, (0, 0, 10), [((10, 10, 0), A)], [X, Y])
+    octant = Geometry.simple(D, (0, 0, 10), [((10, 10, 10), A)], [X, Y, Z])
+    three = Geometry.simple(D, (0, 0, 0), [((10, 0, 0), A), ((-10, 0, 0), A), ((0, 10, 0), A)])
+    for g, model in ((corner, "kamber2024"), (octant, "kamber2024-conv"), (octant, "images-ho"),
+                     (three, "kamber2024")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"'{model}' is outside its validity.*model 'exact'"):
+            response(g, [0.5, np.inf], model=model)
+    # free ignores the shadowing: three receivers would capture more than everything
+    with pytest.raises(ValueError, match=r"'free' is outside.*total F = 1.5 > 1 at t = inf"):
+        response(three, [0.5, np.inf], model="free")
+    # a closed form that stays a valid response over the requested times is returned
+    far = Geometry.simple(D, (0, 0, 10), [((30, 30, 0), A)], [X, Y])
+    t = np.linspace(0.05, 2.0, 40)
+    F = response(far, t, model="kamber2024").F
+    assert np.all(np.diff(F) >= 0) and np.all((F >= 0) & (F <= 1))
+    exact = response(far, t, model="exact").F
+    assert np.max(np.abs(F - exact)) < 2e-3  # approximate: measured 1.0e-3
