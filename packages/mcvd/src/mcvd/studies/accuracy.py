@@ -34,7 +34,8 @@ distance to each wall, ``c = gap + radius``):
     The ``on-plane`` geometry with molecules degrading at 1 /s.
 
 A model that refuses a geometry (outside its validity, or physics it does not represent) gets NaN
-there, shown as "refused" in the tables.
+there, shown as "refused" in the tables; the finite times and ``t = inf`` are asked separately, so
+a model valid up to the largest finite time but not in the limit keeps its finite-time errors.
 
 Every registered model (:func:`mcvd.core.models.available_models`) is evaluated on the same times and
 compared with a *reference* from :data:`REFERENCES` — ``"exact"`` (the Laplace-domain multipole
@@ -241,6 +242,25 @@ register_reference("event", _event_reference)
 # ---------------------------------------------------------------------------- the map
 
 
+def _model_values(geometry, times, model):
+    """A model's total F at ``times``: the finite times and ``inf`` asked separately (a closed
+    form may be valid up to the largest finite time but not in the limit), NaN where it refuses
+    (outside its validity, or physics it does not represent)."""
+    out = np.full(times.size, np.nan)
+    for sel in (np.isfinite(times), np.isinf(times)):
+        if np.any(sel):
+            try:
+                out[sel] = response(geometry, times[sel], model=model).F
+            except ValueError:
+                pass
+    return out
+
+
+def _cell(value) -> str:
+    """A table cell: the error, or "refused" where the model declined (NaN)."""
+    return "refused" if np.isnan(value) else f"{value:.1e}"
+
+
 @dataclass(frozen=True, eq=False)
 class AccuracyMap:
     """Errors of several models against a reference over gaps, placements and times.
@@ -309,12 +329,9 @@ class AccuracyMap:
             for p, place in enumerate(self.placements):
                 cells = []
                 for g in range(self.gaps.size):
-                    if np.isnan(fin[m, p, g]):
-                        cells.append("refused")
-                        continue
-                    cell = f"{fin[m, p, g]:.1e}"
+                    cell = _cell(fin[m, p, g])
                     if cap is not None:
-                        cell += f" / {cap[m, p, g]:.1e}"
+                        cell += f" / {_cell(cap[m, p, g])}"
                     cells.append(cell)
                 lines.append(f"| {model} | {place} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
@@ -415,10 +432,7 @@ def accuracy_map(
             ref = ref_func(geom, t, **reference_options)
             F_ref[p, g], unc[p, g] = ref.F, ref.uncertainty
             for m, model in enumerate(models):
-                try:
-                    F_mod[m, p, g] = response(geom, t, model=model).F
-                except ValueError:  # outside the model's validity, or physics it lacks
-                    F_mod[m, p, g] = np.nan
+                F_mod[m, p, g] = _model_values(geom, t, model)
     return AccuracyMap(
         models, placements, gaps_arr, t, reference, F_ref, unc, F_mod, float(D), float(radius)
     )
