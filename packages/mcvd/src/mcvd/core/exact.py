@@ -555,8 +555,9 @@ def _laplace_values(s, fr: _Frame, D, node_tol, max_order, monopoles=False, kd=0
         return (
             f"multipole expansion did not converge with order <= max_order={cap} "
             f"(spheres at centre distance {fr.z[-1]:g} µm, radii {fr.a.tolist()}: gap "
-            f"{fr.z[-1] - fr.a.sum():g} µm is too small for the requested tolerance); "
-            "raise max_order or loosen tol"
+            f"{fr.z[-1] - fr.a.sum():g} µm is too small for the requested tolerance); the "
+            "Python API takes a larger max_order= or tol=, or simulate the channel "
+            "(mcvd simulate --method event)"
         )
 
     return _adaptive_order(

@@ -599,8 +599,9 @@ class _Problem:
             return (
                 f"model 'exact': the multipole expansion did not converge with order <= "
                 f"max_order={cap} (smallest gap between absorbing surfaces, images included, "
-                f"{self.min_gap:.3g} µm: too small for the requested tolerance); raise "
-                "max_order or loosen tol, or use the event-driven simulator (--method event)"
+                f"{self.min_gap:.3g} µm: too small for the requested tolerance); the Python "
+                "API takes a larger max_order= or tol=, or simulate the channel "
+                "(mcvd simulate --method event)"
             )
 
         return _adaptive_order(

@@ -142,8 +142,11 @@ def plot_geometries(amap: AccuracyMap, *, ax=None):
             label = model if p == 0 else None
             ax.loglog(amap.gaps, np.maximum(y, 1e-12), marker=mk, color=color, lw=1, label=label)
             refused = np.isnan(y)
-            if np.any(refused):
-                ax.scatter(amap.gaps[refused], np.full(refused.sum(), top), marker="x", color=color)
+            if np.any(refused):  # spread the models' crosses a little so that all show
+                shift = 1.0 + 0.04 * (m - 0.5 * (len(amap.models) - 1))
+                ax.scatter(
+                    amap.gaps[refused] * shift, np.full(refused.sum(), top), marker="x", color=color
+                )
     for p, case in enumerate(amap.placements):
         ax.plot([], [], markers[p % len(markers)], color="0.4", label=case)
     ax.axhline(top, color="0.7", lw=0.8, ls=":")
