@@ -139,6 +139,18 @@ def test_symmetry_reduction_changes_nothing():
         sym, _ = _problem(tx, rx, radii, D, None, 0.0, planes, 2.0, 1e-9)
         plain, _ = _problem(tx, rx, radii, D, None, 0.0, planes, 2.0, 1e-9, symmetry=False)
         np.testing.assert_allclose(sym.solve(kappa, 9), plain.solve(kappa, 9), atol=1e-13)
+    # beyond the memory budget the angular tables are recomputed per chunk: same values
+    import mcvd.core.nsphere as ns
+
+    tx, rx, radii, planes = cases[2]
+    cached, _ = _problem(tx, rx, radii, D, None, 0.0, planes, 2.0, 1e-9)
+    budget, ns._CACHE_BYTES = ns._CACHE_BYTES, 0
+    try:
+        fresh, _ = _problem(tx, rx, radii, D, None, 0.0, planes, 2.0, 1e-9)
+        assert fresh.level(9).pair_y[(0, 0)] is None
+        np.testing.assert_allclose(fresh.solve(kappa, 9), cached.solve(kappa, 9), atol=1e-15)
+    finally:
+        ns._CACHE_BYTES = budget
     # two receivers mirrored in z = 10 and centred on y = 0: one orbit, half the harmonics
     sym, _ = _problem(*cases[0][:3], D, None, 0.0, cases[0][3], 2.0, 1e-9)
     assert sym.reps == [0] and sym.level(9).keep[0].size == 55  # m >= 0 of (9+1)² = 100
@@ -367,3 +379,18 @@ def test_closed_forms_refuse_outside_their_validity():
     assert np.all(np.diff(F) >= 0) and np.all((F >= 0) & (F <= 1))
     exact = response(far, t, model="exact").F
     assert np.max(np.abs(F - exact)) < 2e-3  # approximate: measured 1.0e-3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gap", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
+def test_reproduces_two_sphere_solver_on_the_accuracy_map(gap):
+    """Every geometry of the accuracy map (measured: max |ΔF| 2.2e-11, orders up to 40)."""
+    from mcvd.studies.accuracy import PLACEMENTS, placement_geometry
+
+    t = np.array([0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, np.inf])
+    for place in PLACEMENTS:
+        g = placement_geometry(gap, place)
+        rx, tx = np.array(g.receivers[0].center), g.transmitter.position
+        two = exact_response(tx, [rx, rx * [-1, 1, 1]], [A, A], D, t, tol=1e-10)
+        res = nsphere_response(tx, [rx], [A], D, t, planes=g.planes, tol=1e-10)
+        np.testing.assert_allclose(res.F, two.F, rtol=0, atol=1e-9)

@@ -1,4 +1,4 @@
-"""Exact channel response of one or two absorbing spheres (a receiver next to a reflecting plane).
+"""Exact channel response of one or two spheres (a receiver next to a reflecting plane).
 
 The half-space problem — one absorbing sphere next to an infinite reflecting plane — is, by the
 method of images, the free-space problem of two equal absorbing spheres (the receiver and its
@@ -86,6 +86,14 @@ Times so early that the union bound ``F(t) <= Σ_i (a_i/r_i) erfc((r_i - a_i)/sq
 (each sphere alone, the free-space formula of Yilmaz et al. 2014) is below ``tol/100`` are
 returned as exactly 0 (absolute error below that bound), and ``t = 0`` gives 0; ``t = inf``
 gives the static capture.
+
+Reactive spheres and degradation: a sphere with reaction rate ``k`` (µm/s) has the Robin
+condition ``D ∂w/∂n = k (w - g)``; its Galerkin rows are scaled as in :func:`_robin_rows` (the
+field of the other sphere is regular around it, so its radial derivative follows from its value).
+Molecules that degrade at rate ``k_d`` (1/s) evaluate the transform at ``s + k_d``; ``F(∞)`` is
+then ``w(x_T, k_d)``. The adaptive order (:func:`_adaptive_order`) and the contour driver
+(:func:`_respond`) are shared with the N-sphere solver of :mod:`mcvd.core.nsphere`, which also
+holds the geometry-level entry point (``exact_channel``, the ``exact`` model).
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ DEFAULT_MAX_ORDER = 40
 _ORDER_START = 4
 _ORDER_GROWTH = 1.25
 _CHUNK_ENTRIES = 3_000_000  # complex entries of one (nodes x quadrature x basis) field array
-_CACHE_BYTES = 400_000_000  # angular tables kept per problem (s-independent, reused per level)
+_CACHE_BYTES = 200_000_000  # angular tables kept per problem (s-independent, reused per level)
 _SQRT_4PI = math.sqrt(4.0 * math.pi)
 #: a change below this (relative) that stops halving is taken as the roundoff floor; the dense
 #: 3-D solves reach about 1e-13, and slowly converging near-contact nodes still halve at 1e-10
