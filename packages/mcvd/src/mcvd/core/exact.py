@@ -459,9 +459,7 @@ def _solve_chunked(kappa, fr: _Frame, order, monopoles=False, D=1.0):
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def _adaptive_order(
-    solve, n_nodes, node_tol, max_order, refusal, *, start, growth, predict=False, stall=_STALL
-):
+def _adaptive_order(solve, n_nodes, node_tol, max_order, refusal, *, start, growth, stall=_STALL):
     """Raise the truncation order per Laplace node until its values settle.
 
     ``solve(idx, order)`` returns the values (shape ``(len(idx), m)``) of the nodes ``idx`` at
@@ -471,17 +469,11 @@ def _adaptive_order(
     hence conservative while the error falls by at least half between the two orders). When the
     change stops decreasing at the roundoff level (below ``stall`` relative, default 1e-9:
     typically a transmitter within nanometres of a sphere, where high orders do not decay at
-    the transmitter), the
-    previous order is accepted with its own change as the estimate; callers add these estimates
-    to their error budgets. Once an order would pass ``max_order``,
+    the transmitter), the previous order is accepted with its own change as the estimate;
+    callers add these estimates to their error budgets. Once an order would pass ``max_order``,
     :class:`ExactConvergenceError` is raised with the message ``refusal(max_order)``.
 
-    Orders: ``start``, then ``ceil(growth * order)``. With ``predict=True`` (for solvers whose
-    cost grows steeply with the order) the next order is predicted from the geometric decay of
-    the last two changes, ``err(L) ≈ change · exp(-β (L - L_prev))``: the order where the
-    predicted error reaches ``node_tol``, then a verification order ``δ = max(2, ceil(1/β))``
-    above it (``β δ >= 1``, so the change still bounds the accepted order's error); at most
-    ``1.5`` times the current order per step, and ``growth`` while no decay is visible.
+    Orders: ``start``, then ``ceil(growth * order)`` (at least one more each time).
 
     Returns
     -------
@@ -491,50 +483,34 @@ def _adaptive_order(
         Estimated absolute error of each node's values.
     """
     node_tol = np.broadcast_to(np.asarray(node_tol, dtype=float), (n_nodes,))
-    prev = solve(np.arange(n_nodes), start)
+    order = start
+    prev = solve(np.arange(n_nodes), order)
     values = np.empty(prev.shape, dtype=complex)
     orders = np.full(n_nodes, -1, dtype=int)
     errors = np.zeros(n_nodes)
-    prev_order = np.full(n_nodes, start)
-    last_order = np.full(n_nodes, -1)
-    last_change = np.full(n_nodes, np.inf)
-    nxt = np.full(n_nodes, max(math.ceil(start * growth), start + 1))
     active = np.arange(n_nodes)
+    last_change = np.full(n_nodes, np.inf)
     while active.size:
-        order = int(nxt[active].min())
-        if order > max_order:
+        new_order = max(math.ceil(order * growth), order + 1)
+        if new_order > max_order:
             raise ExactConvergenceError(refusal(max_order))
-        idx = active[nxt[active] == order]
-        cur = solve(idx, order)
-        change = np.max(np.abs(cur - prev[idx]), axis=1)
+        cur = solve(active, new_order)
+        change = np.max(np.abs(cur - prev), axis=1)
         scale = np.maximum(1.0, np.max(np.abs(cur), axis=1))
         # Roundoff floor of the Galerkin solve: about 1e-12 relative (measured near contact).
-        done = change <= np.maximum(node_tol[idx], _ROUNDOFF * scale)
-        lc = last_change[idx]
-        stalled = ~done & (change >= 0.5 * lc) & (lc <= stall * scale)
-        acc, st = idx[done], idx[stalled]
-        values[acc], orders[acc], errors[acc] = cur[done], order, change[done]
-        values[st], orders[st], errors[st] = prev[st], prev_order[st], last_change[st]
+        done = change <= np.maximum(node_tol[active], _ROUNDOFF * scale)
+        stalled = ~done & (change >= 0.5 * last_change) & (last_change <= stall * scale)
+        values[active[done]] = cur[done]
+        orders[active[done]] = new_order
+        errors[active[done]] = change[done]
+        values[active[stalled]] = prev[stalled]
+        orders[active[stalled]] = order
+        errors[active[stalled]] = last_change[stalled]
         keep = ~(done | stalled)
-        k = idx[keep]
-        step = np.maximum(np.ceil(growth * order), order + 1)
-        new_next = np.full(k.size, step)
-        if predict:
-            c, cl, tol_k = change[keep], lc[keep], node_tol[k]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                beta = np.log(cl / c) / (prev_order[k] - last_order[k])
-            ok = np.isfinite(beta) & (beta > 0) & (last_order[k] >= 0) & (c > 0)
-            b = np.where(ok, beta, 1.0)
-            delta = np.maximum(2, np.ceil(1.0 / b))
-            err_now = c * np.exp(-b * (order - prev_order[k]))
-            need = np.ceil(prev_order[k] + np.log(np.maximum(c / tol_k, 1.0)) / b)
-            guess = np.where(err_now <= tol_k, order + delta, np.maximum(order + delta, need))
-            guess = np.minimum(guess, max(math.ceil(1.5 * order), order + 2))
-            new_next = np.where(ok, guess, new_next)
-        prev[k], last_order[k], last_change[k] = cur[keep], prev_order[k], change[keep]
-        prev_order[k] = order
-        nxt[k] = new_next.astype(int)
-        active = active[~np.isin(active, idx[~keep])]
+        active = active[keep]
+        prev = cur[keep]
+        last_change = change[keep]
+        order = new_order
     return values, orders, errors
 
 

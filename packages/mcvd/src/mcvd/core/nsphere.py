@@ -612,7 +612,6 @@ class _Problem:
             refusal,
             start=_ORDER_START,
             growth=_ORDER_GROWTH,
-            predict=True,
             stall=_STALL,
         )
 
