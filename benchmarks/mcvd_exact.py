@@ -28,7 +28,10 @@ F(inf) of each within 0.5 s (2 cores, best of 3 after warm-up), at an error esti
 same solver on the paper's topology is timed against the axisymmetric two-sphere solver (which
 ``model="exact"`` keeps for one receiver and one plane), and the corner's cost is shown against
 the wall gap (smaller gaps need higher multipole orders). The load average of the machine is
-printed with the times (the machine is shared).
+printed with the times (the machine is shared). On a loaded machine run it with
+``OPENBLAS_NUM_THREADS=1``: the solver makes many small dense solves and projections, and
+OpenBLAS threads that cannot get a core spin (measured at load 5.5 on 2 cores: corner 3.0 s with
+two threads, 1.1 s with one).
 """
 
 from __future__ import annotations
@@ -121,7 +124,11 @@ CAPTURE_GOAL = 0.5
 
 def n_sphere_part():
     """400-point curves and captures of the N-sphere geometries; the paper's topology both ways."""
-    print(f"\nmcvd exact N-sphere responses: 400 times in [0.005, 2] s (load {_load()})")
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(
+        f"\nmcvd exact N-sphere responses: 400 times in [0.005, 2] s (load {_load()}, "
+        f"OPENBLAS_NUM_THREADS={threads})"
+    )
     for name, goal in N_SPHERE_GOALS.items():
         sc = load(name)
         response(sc, TIMES, model="exact")  # warm-up
