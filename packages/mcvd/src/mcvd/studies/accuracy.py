@@ -314,26 +314,32 @@ class AccuracyMap:
             raise ValueError("times: the map has no " + ("finite" if finite_times else "inf"))
         return np.max(np.abs(self.error[..., sel]), axis=-1)  # NaN where refused
 
-    def table(self) -> str:
+    def table(self, *, by_placement: bool = False) -> str:
         """Markdown table: max |error| over finite times and the capture error, per gap.
 
         Each cell is ``max_t |ΔF| / |ΔF(∞)|`` (absolute F), or "refused" where the model
-        refuses the geometry.
+        refuses the geometry. Rows are grouped by model (columns "model | TX"), or with
+        ``by_placement`` by placement (columns "geometry | model").
         """
         fin = self.max_abs_error(finite_times=True)
         has_inf = bool(np.any(np.isinf(self.times)))
         cap = self.max_abs_error(finite_times=False) if has_inf else None
-        head = "| model | TX | " + " | ".join(f"gap {g:g} µm" for g in self.gaps) + " |"
+        first = "| geometry | model | " if by_placement else "| model | TX | "
+        head = first + " | ".join(f"gap {g:g} µm" for g in self.gaps) + " |"
         lines = [head, "|" + "---|" * (2 + self.gaps.size)]
-        for m, model in enumerate(self.models):
-            for p, place in enumerate(self.placements):
-                cells = []
-                for g in range(self.gaps.size):
-                    cell = _cell(fin[m, p, g])
-                    if cap is not None:
-                        cell += f" / {_cell(cap[m, p, g])}"
-                    cells.append(cell)
-                lines.append(f"| {model} | {place} | " + " | ".join(cells) + " |")
+        pairs = [(m, p) for m in range(len(self.models)) for p in range(len(self.placements))]
+        if by_placement:
+            pairs.sort(key=lambda mp: mp[1])
+        for m, p in pairs:
+            cells = []
+            for g in range(self.gaps.size):
+                cell = _cell(fin[m, p, g])
+                if cap is not None:
+                    cell += f" / {_cell(cap[m, p, g])}"
+                cells.append(cell)
+            names = (self.placements[p], self.models[m])
+            first = " | ".join(names if by_placement else names[::-1])
+            lines.append(f"| {first} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
     def _worst_by_gap(self, include_capture: bool) -> np.ndarray:

@@ -19,14 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.plots import _ax, _savefig
-from .accuracy import (
-    DEFAULT_TIMES,
-    GEOMETRY_CASES,
-    GEOMETRY_GAPS,
-    AccuracyMap,
-    _cell,
-    accuracy_map,
-)
+from .accuracy import DEFAULT_TIMES, GEOMETRY_CASES, GEOMETRY_GAPS, AccuracyMap, accuracy_map
 
 __all__ = [
     "GEOMETRY_MODELS",
@@ -91,19 +84,7 @@ def geometry_table(amap: AccuracyMap) -> str:
     >>> print(geometry_table(amap).splitlines()[2])
     | two-receivers | free | 2.6e-01 |
     """
-    fin = amap.max_abs_error(finite_times=True)
-    has_inf = bool(np.any(np.isinf(amap.times)))
-    cap = amap.max_abs_error(finite_times=False) if has_inf else None
-    head = "| geometry | model | " + " | ".join(f"gap {g:g} µm" for g in amap.gaps) + " |"
-    lines = [head, "|" + "---|" * (2 + amap.gaps.size)]
-    for p, case in enumerate(amap.placements):
-        for m, model in enumerate(amap.models):
-            cells = []
-            for g in range(amap.gaps.size):
-                cell = _cell(fin[m, p, g])
-                cells.append(cell if cap is None else f"{cell} / {_cell(cap[m, p, g])}")
-            lines.append(f"| {case} | {model} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return amap.table(by_placement=True)
 
 
 def plot_geometries(amap: AccuracyMap, *, ax=None):
