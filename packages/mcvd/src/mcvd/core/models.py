@@ -442,7 +442,10 @@ def capture(
     scenario_or_geometry : Scenario or Geometry
         Receivers, planes (by images); several transmitters are weighted by molecule counts.
     tol : float
-        Absolute tolerance per absorber.
+        Absolute tolerance per absorber, between 1e-15 and 1e-2
+        (:func:`mcvd.core.geometry.check_tolerance`; NaN, negative or out-of-range values are
+        refused). The multipole solution used where the series diverges works to
+        ``max(tol, 1e-10)``, and the result's ``tol`` says so.
     max_iter : int
         Generation cap of the series (``ValueError`` if exceeded).
     method : {"auto", "kelvin", "multipole"}
@@ -491,7 +494,8 @@ def capture(
         used = "multipole"
         vals = multipole_capture(tx.position, ab.spheres, ab.receiver, tol=max(tol, 1e-10))
         per += w * np.pad(vals, (0, n - vals.size))
-    return CaptureResult(float(per.sum()), per, gens, tol, used)
+    eff_tol = tol if used == "kelvin" else max(tol, 1e-10)  # what the result actually meets
+    return CaptureResult(float(per.sum()), per, gens, eff_tol, used)
 
 
 register_model("free", free)
