@@ -246,7 +246,8 @@ def prepare(
     mol = np.array([t.molecules for t in txs] if molecules is None else molecules, dtype=np.int64)
     if mol.shape != (len(txs),) or np.any(mol < 0):
         raise ValueError(
-            f"molecules must be {len(txs)} non-negative integers (one per transmitter)"
+            f"molecules must hold one non-negative count per transmitter ({len(txs)} "
+            f"transmitter{'s' if len(txs) > 1 else ''}), got {mol.tolist()}"
         )
     if bin_edges is None:
         bin_edges = (
