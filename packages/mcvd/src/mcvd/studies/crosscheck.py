@@ -133,6 +133,8 @@ def cross_check(
     seed: int = 0,
     executor: str | None = "inline",
     workers: int | None = None,
+    run_dir=None,
+    force: bool = False,
 ) -> CrossCheck:
     """Accuracy map against the event-driven simulator and against the exact solution.
 
@@ -150,10 +152,21 @@ def cross_check(
         Base seed of the simulations.
     executor, workers
         Executor of the simulations (see :func:`mcvd.sim.runner.run_chunks`).
+    run_dir : str or Path, optional
+        Keep every finished cell there (checksummed JSON) and reuse it: an interrupted map
+        resumes.
+    force : bool
+        Run even when the map is estimated to take more than
+        :data:`mcvd.sim.runner.MAX_SECONDS` (24 h); beyond a minute it warns first.
 
     Returns
     -------
     CrossCheck
+
+    Raises
+    ------
+    ValueError
+        Bad grid or ``se``, or a map estimated beyond 24 h without ``force``.
 
     Examples
     --------
@@ -173,12 +186,38 @@ def cross_check(
         times=acc.DEFAULT_TIMES if times is None else times,
     )
     models = acc.DEFAULT_MODELS if models is None else models
+    _check_map_time(grid, se, force)
     accuracy_map = acc.accuracy_map
     event = accuracy_map(
-        models, reference="event", se=se, seed=seed, executor=executor, workers=workers, **grid
+        models,
+        reference="event",
+        se=se,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        run_dir=run_dir,
+        **grid,
     )
     exact = accuracy_map(models, reference="exact", **grid)
     return CrossCheck(event, exact)
+
+
+def _check_map_time(grid: dict, se, force: bool) -> None:
+    """Estimate the simulations of a map (cells x runs x molecules); warn or refuse."""
+    from ..sim.api import EVENT_SECONDS_PER_MOLECULE
+    from ..sim.runner import _local_threads, check_run_time
+
+    se = float(se)
+    if not (math.isfinite(se) and 0 < se < 0.5):
+        raise ValueError(f"se must be in (0, 0.5), got {se}")
+    times = np.asarray(grid["times"], dtype=float)
+    runs = int(np.any(np.isfinite(times) & (times > 0))) + int(np.any(np.isinf(times)))
+    cells = len(grid["gaps"]) * len(grid["placements"])
+    n = math.ceil(0.25 / se**2)
+    threads = _local_threads()  # inline: numba threads; a process pool: cores // workers each
+    seconds = cells * runs * n * EVENT_SECONDS_PER_MOLECULE / threads
+    how = f"{cells} cells x {runs} run(s) x {n} molecules, {threads} thread(s)"
+    check_run_time(seconds, how, force)
 
 
 def plot_z_scores(cc: CrossCheck, *, ax=None):
@@ -240,9 +279,10 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     >>> "4 SE" in write_cross_check(cc, tempfile.mkdtemp())
     True
     """
-    import matplotlib.pyplot as plt
-
+    from ..core.plots import pyplot
     from .accuracy import plot_accuracy_overview
+
+    plt = pyplot()
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -309,7 +349,8 @@ def demo_section(out, seed=None):
     t0 = time.perf_counter()
     grid = dict(DEMO_GRID)
     se = grid.pop("se")
-    cc = cross_check(se=se, seed=0 if seed is None else int(seed), **grid)
+    run_dir = Path(out) / "runs" / "event_map"  # finished cells, kept across a Ctrl-C
+    cc = cross_check(se=se, seed=0 if seed is None else int(seed), run_dir=run_dir, **grid)
     body = write_cross_check(cc, out, prefix="event_map")
     text = (
         "### Simulator-based accuracy map (event-driven, walk on spheres)\n\n"
