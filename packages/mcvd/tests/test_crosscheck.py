@@ -15,6 +15,7 @@ def test_placement_names_match_the_accuracy_module():
     assert crosscheck_cli._PLACEMENT_NAMES == tuple(accuracy.PLACEMENTS)
 
 
+@pytest.mark.sim
 def test_event_reference_agrees_with_exact_on_a_small_grid():
     cc = cross_check(
         ["kamber2024", "free"],
@@ -37,6 +38,8 @@ def test_event_reference_agrees_with_exact_on_a_small_grid():
     assert cc.model_errors()["kamber2024"][0] > 20 * 2e-3
 
 
+@pytest.mark.sim
+@pytest.mark.plot
 def test_cli_crosscheck_writes_report(tmp_path, capsys):
     argv = ["crosscheck", "--gaps", "3", "--placements", "far", "--times", "0.5,inf"]
     rc = main([*argv, "--models", "free", "--se", "5e-3", "--out", str(tmp_path), "--json"])
@@ -47,6 +50,7 @@ def test_cli_crosscheck_writes_report(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.sim
 def test_full_map_event_reference_agrees_with_exact():
     cc = cross_check(se=5e-4, seed=0)  # the default grid: 6 gaps x 4 placements x 7 times
     assert np.all(cc.event.uncertainty <= 5e-4 + 1e-12)

@@ -62,6 +62,7 @@ def test_capture_series_refuses_degradation():
         capture(scenario_from_dict({**BASE, "degradation_rate": 1.0}))
 
 
+@pytest.mark.sim
 @pytest.mark.parametrize("method", ["fixed-step", "event"])
 def test_simulators_refuse_physics_they_do_not_model(method):
     # each simulator states what it supports; until it models degradation it refuses it
