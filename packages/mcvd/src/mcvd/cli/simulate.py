@@ -36,8 +36,8 @@ def default_run_root() -> Path | None:
 
     Examples
     --------
-    >>> default_run_root().name
-    'runs'
+    >>> default_run_root().is_dir()
+    True
     """
     root = os.environ.get("MCVD_RUN_CACHE")
     if root:
