@@ -232,6 +232,13 @@ def test_interruption_keeps_finished_chunks_and_says_so(tmp_path):
     assert str(e.run_dir) in str(e)
     _same(run_chunks(stopping_kernel, 0.3, 1000, **kw), ref)  # resumes, then removes the run
     assert list(root.iterdir()) == []
+    STOP_AT = 0  # interrupted before any chunk finished: a throw-away run folder is not left
+    try:
+        with pytest.raises(RunInterrupted, match="nothing kept") as exc:
+            run_chunks(stopping_kernel, 0.3, 1000, **kw)
+    finally:
+        STOP_AT = None
+    assert exc.value.run_dir is None and list(root.iterdir()) == []
 
 
 def test_run_time_estimate_warns_refuses_and_sizes_chunks(tmp_path):

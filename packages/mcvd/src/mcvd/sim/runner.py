@@ -121,11 +121,12 @@ class RunInterrupted(KeyboardInterrupt):
         self.chunks_done, self.n_chunks = int(chunks_done), int(n_chunks)
         self.molecules_done, self.n_molecules = int(molecules_done), int(n_molecules)
         self.run_dir = None if run_dir is None else Path(run_dir)
-        kept = (
-            f"finished chunks kept in {self.run_dir}"
-            if self.run_dir is not None
-            else "nothing kept (no run directory)"
-        )
+        if self.run_dir is None:
+            kept = "nothing kept (no run directory)"
+        elif self.chunks_done == 0:
+            kept = f"no chunk had finished yet (run directory {self.run_dir})"
+        else:
+            kept = f"finished chunks kept in {self.run_dir}"
         super().__init__(
             f"interrupted after {self.chunks_done} of {self.n_chunks} chunks "
             f"({self.molecules_done} of {self.n_molecules} molecules); {kept}"
@@ -706,6 +707,9 @@ def _execute(
             _run_dask(kernel, params, pending, finish, client, done, len(tasks), run_dir)
     except KeyboardInterrupt:
         bar.close()
+        if run_dir is not None and not done and not keep_run_dir:
+            _remove_run_dir(run_dir, tasks)  # nothing to resume from
+            run_dir = None
         molecules = sum(r.n_molecules for r in done.values())
         raise RunInterrupted(len(done), len(tasks), molecules, n_molecules, run_dir) from None
     finally:

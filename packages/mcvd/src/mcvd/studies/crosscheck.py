@@ -215,7 +215,8 @@ def _check_map_time(grid: dict, se, force: bool) -> None:
     cells = len(grid["gaps"]) * len(grid["placements"])
     n = math.ceil(0.25 / se**2)
     threads = _local_threads()  # inline: numba threads; a process pool: cores // workers each
-    seconds = cells * runs * n * EVENT_SECONDS_PER_MOLECULE / threads
+    # plus the exact reference, ~0.15 s per cell (the 24-cell demo map: ~3 s)
+    seconds = cells * (runs * n * EVENT_SECONDS_PER_MOLECULE / threads + 0.15)
     how = f"{cells} cells x {runs} run(s) x {n} molecules, {threads} thread(s)"
     check_run_time(seconds, how, force)
 
