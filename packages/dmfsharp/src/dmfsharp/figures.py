@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._optional import require
 from .closed_forms import flattest_sharpness
 from .constructors import gaussian_minimizer, scalar_minimizer
 from .escape import EscapeResult, escape, null_direction
@@ -48,7 +49,7 @@ __all__ = [
 
 
 def _new_ax(ax):
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plot", "dmfsharp.figures")
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.5, 4.2), layout="constrained")

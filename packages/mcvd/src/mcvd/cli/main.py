@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ._common import Parser, check_output, output_folder, parse_times, print_error, tolerance
+from .ber import add_ber_parser
 
 #: exit status after Ctrl-C (128 + SIGINT, as a shell reports it) and after SIGTERM (128 + 15)
 EXIT_INTERRUPTED = 130
@@ -109,7 +110,7 @@ def _cmd_capture(args) -> int:
 
 def build_parser() -> Parser:
     """The ``mcvd`` argument parser (demo, example, response, capture, simulate, export-smoldyn,
-    crosscheck).
+    crosscheck, ber).
 
     Returns
     -------
@@ -165,6 +166,7 @@ def build_parser() -> Parser:
     from .crosscheck import add_crosscheck_parser
 
     add_crosscheck_parser(sub)
+    add_ber_parser(sub)
     return parser
 
 

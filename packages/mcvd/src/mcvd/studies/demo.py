@@ -16,6 +16,7 @@ import numpy as np
 from ..core.curves import bin_counts, halfspace_bounds, max_error, nrmse, peak_time
 from ..core.geometry import Geometry
 from ..core.models import available_models, capture, response
+from .ber import section_ber
 from .report import Section
 
 __all__ = [
@@ -35,7 +36,7 @@ SEED = 2401_07282  # arXiv 2401.07282
 #: (Ctrl-C keeps them and ``mcvd demo`` resumes from them; removed when the demo completes)
 RUNS = "runs"
 SUMMARY_HEADER = ["| case | quantity | mcvd | reference | note |", "|---|---|---|---|---|"]
-MAX_SUMMARY_ROWS = 6
+MAX_SUMMARY_ROWS = 7
 
 
 def paper_geometry() -> Geometry:
@@ -313,6 +314,7 @@ SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_accuracy,
     section_fixed_step,
     section_event_map,
+    section_ber,
 ]
 
 
