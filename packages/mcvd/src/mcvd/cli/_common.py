@@ -34,12 +34,14 @@ MAX_COUNT = 2**53
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows ``(default: ...)`` after every option's help, except where the help text already
-    says what the default is (options whose default is computed, e.g. "the scenario's") and for
-    on/off flags."""
+    """Shows ``(default: ...)`` after every option's help (``(default: not set)`` for an option
+    without a default), except where the help text already says what the default is (options
+    whose default is computed, e.g. "the scenario's") and for on/off flags."""
 
     def _get_help_string(self, action):
         text = action.help or ""
+        if action.default is None and action.option_strings and "default" not in text:
+            return text + " (default: not set)"
         if (
             "default" in text
             or action.default in (None, argparse.SUPPRESS)
