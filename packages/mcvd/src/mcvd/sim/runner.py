@@ -785,25 +785,31 @@ def _run_dask(kernel, params, pending, finish, client, done, n_chunks, run_dir) 
     futs = {client.submit(kernel, params, t, pure=False): t for t in pending}
     try:
         for fut in as_completed(list(futs)):
-            finish(futs[fut], fut.result())
-    except BaseException as exc:
+            try:
+                res = fut.result()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # dask's CancelledError is not always an Exception
+                lost = _dask_lost(exc)
+                if lost is None:  # the kernel's own error: raised as it is
+                    raise
+                where = (
+                    f"the {len(done)} finished chunks are kept in {run_dir}: run again to "
+                    "resume from the run directory"
+                    if run_dir is not None
+                    else "nothing was kept (give a run directory to make the run resumable)"
+                )
+                raise ConnectionError(
+                    f"dask scheduler {client.scheduler.address}: {lost} after {len(done)} of "
+                    f"{n_chunks} chunks; {where}"
+                ) from None
+            finish(futs[fut], res)
+    except BaseException:
         try:
             client.cancel(list(futs))
         except Exception:  # the scheduler may be gone already
             pass
-        lost = _dask_lost(exc)
-        if lost is None:
-            raise
-        where = (
-            f"the {len(done)} finished chunks are kept in {run_dir}: run again to resume from the "
-            "run directory"
-            if run_dir is not None
-            else "nothing was kept (give a run directory to make the run resumable)"
-        )
-        raise ConnectionError(
-            f"dask scheduler {client.scheduler.address}: {lost} after {len(done)} of "
-            f"{n_chunks} chunks; {where}"
-        ) from None
+        raise
 
 
 def _dask_lost(exc: BaseException) -> str | None:
