@@ -3,9 +3,14 @@ lost mid-run (one line, the finished chunks kept, the run resumes from the run d
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,3 +115,52 @@ def test_lost_scheduler_is_one_line_and_the_run_resumes(tmp_path, kernels):
     _same(
         resumed, run_chunks(_example_kernel, 0.3, 2000, seed=2, chunk_size=100, executor="inline")
     )
+
+
+def test_cli_lost_scheduler_is_one_line(tmp_path):
+    import distributed
+
+    pytest.importorskip("numba", reason="needs numba, the sim extra (pip install 'mcvd[sim]')")
+    sc = tmp_path / "paper.json"
+    sc.write_text(
+        json.dumps(
+            {
+                "D": 79.4,
+                "transmitter": {"position": [0, 0, 10], "molecules": 3000},
+                "receivers": [{"center": [10, 0, 0], "radius": 5}],
+                "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}],
+                "time": {"end": 2.0, "dt": 1e-4},
+            }
+        )
+    )
+    run = tmp_path / "run"
+    cluster = distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-c", "import sys; from mcvd.cli import main; sys.exit(main())"]
+    cmd += ["simulate", str(sc), "--chunk-size", "200", "--no-progress", "--run-dir", str(run)]
+    proc = subprocess.Popen(
+        [*cmd, "--scheduler", cluster.scheduler_address], stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        start = time.monotonic()
+        while not list(run.glob("chunk-*.npz")):
+            assert proc.poll() is None and time.monotonic() - start < 120
+            time.sleep(0.02)
+        cluster.close()
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cluster.close()
+    assert proc.returncode == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mcvd: error: dask scheduler"), err
+    assert "connection lost" in lines[0] and f"kept in {run}" in lines[0]

@@ -26,6 +26,21 @@ from ._common import (
 _TYPES = {float: positive_float}
 
 
+def _quiet_dask() -> None:
+    """Silence dask.distributed's log records below CRITICAL: a lost scheduler is reported in one
+    line by the runner (what happened, what was kept, that the same command resumes); the
+    client's own records (a reconnect traceback) would only repeat it over many lines."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401 - creates the loggers to silence
+    except ImportError:
+        return  # the runner says in one line which extra to install
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def default_run_root() -> Path | None:
     """Folder of the resumable runs of ``mcvd simulate`` without ``--run-dir``.
 
@@ -256,11 +271,7 @@ def cmd_simulate(args) -> int:
     if args.output:
         check_output(args.output, suffix=".npz")  # before the run, not after it
     if args.scheduler is not None:
-        import logging
-
-        # a lost scheduler is reported in one line by the runner (what happened, what was kept,
-        # that the same command resumes); the client's own log lines would only repeat it
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        _quiet_dask()
     if args.run_dir is not None:
         where = {"run_dir": args.run_dir}
     else:

@@ -793,9 +793,10 @@ def _run_dask(kernel, params, pending, finish, client, done, n_chunks, run_dir) 
                 lost = _dask_lost(exc)
                 if lost is None:  # the kernel's own error: raised as it is
                     raise
+                k = len(done)
                 where = (
-                    f"the {len(done)} finished chunks are kept in {run_dir}: run again to "
-                    "resume from the run directory"
+                    f"{k} finished chunk{'s' if k != 1 else ''} kept in {run_dir}: run it "
+                    "again to resume from the run directory"
                     if run_dir is not None
                     else "nothing was kept (give a run directory to make the run resumable)"
                 )
