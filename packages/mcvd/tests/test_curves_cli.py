@@ -150,12 +150,13 @@ def test_demo_writes_report(tmp_path, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.sim
 @pytest.mark.plot
-def test_full_demo_summary_has_3_to_6_rows(tmp_path):
-    from mcvd.studies.demo import run_demo
+def test_full_demo_summary_rows_and_nothing_left_to_resume(tmp_path):
+    from mcvd.studies.demo import MAX_SUMMARY_ROWS, RUNS, run_demo
 
     run_demo(tmp_path)
     rows = [r for r in (tmp_path / "summary.md").read_text().splitlines() if r.startswith("| ")]
-    assert 3 <= len(rows) - 1 <= 6
+    assert 3 <= len(rows) - 1 <= MAX_SUMMARY_ROWS
+    assert not (tmp_path / RUNS).exists()  # the resumable runs are removed once complete
 
 
 def test_example_command_lists_and_writes_the_shipped_scenarios(tmp_path, capsys):
