@@ -51,15 +51,32 @@ class CrossCheck:
         Reference ``"event"`` (``uncertainty`` = standard errors).
     exact : mcvd.studies.accuracy.AccuracyMap
         Reference ``"exact"`` (same models, gaps, placements, times).
+    n_molecules : int, optional
+        Molecules of each simulated run: the standard error of a cell is then also evaluated at
+        the exact ``F`` (see :attr:`z`).
     """
 
     event: AccuracyMap
     exact: AccuracyMap
+    n_molecules: int | None = None
+
+    @property
+    def se(self) -> np.ndarray:
+        """Standard error of each cell's test: the larger of the simulation's binomial SE (at
+        the simulated ``F``) and, when :attr:`n_molecules` is known, the binomial SE at the exact
+        ``F``. The second matters where very few molecules are expected: a cell expecting 6.4 of
+        10^6 molecules that saw 1 has a simulated SE of 1e-6 (z = -5.4, although 1 or fewer
+        happens with probability 1.2 %) but an SE of 2.5e-6 at the exact F (z = -2.1)."""
+        se = self.event.uncertainty
+        if self.n_molecules is not None:
+            F = np.clip(self.exact.F_reference, 0.0, 1.0)
+            se = np.maximum(se, np.sqrt(F * (1.0 - F) / self.n_molecules))
+        return se
 
     @property
     def z(self) -> np.ndarray:
-        """``(F_event - F_exact) / SE`` per cell, shape (placements, gaps, times)."""
-        return (self.event.F_reference - self.exact.F_reference) / self.event.uncertainty
+        """``(F_event - F_exact) / SE`` per cell (:attr:`se`), shape (placements, gaps, times)."""
+        return (self.event.F_reference - self.exact.F_reference) / self.se
 
     @property
     def max_abs_z(self) -> float:
@@ -199,7 +216,7 @@ def cross_check(
         **grid,
     )
     exact = accuracy_map(models, reference="exact", **grid)
-    return CrossCheck(event, exact)
+    return CrossCheck(event, exact, math.ceil(0.25 / float(se) ** 2))  # event_reference's count
 
 
 def _check_map_time(grid: dict, se, force: bool) -> None:
