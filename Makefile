@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all lint doctest install clean bench
+.PHONY: demo readme-results demo-check-clean test test-all lint doctest install clean bench
 
 $(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,26 +16,44 @@ $(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
 
 install: $(STAMP)
 
+# Writes only under $(OUT) (ignored by git): the clone stays clean.
 demo: $(STAMP)
 	mkdir -p $(OUT)
 	$(BIN)/dmfsharp demo --out $(OUT)/dmfsharp
 	$(BIN)/mcvd demo --out $(OUT)/mcvd
+	$(BIN)/python scripts/assemble_report.py --out $(OUT)
+
+# Copy the demo's summary tables into README.md's Results section: an explicit step, because it
+# edits a tracked file (digits that differ between machines are bounded, e.g. "< 1e-14").
+readme-results: demo
 	$(BIN)/python scripts/assemble_report.py --out $(OUT) --readme README.md
 
+# CI check: `make demo` must not change the working tree (`git status --porcelain` unchanged).
+demo-check-clean: $(STAMP)
+	@before="$$(git status --porcelain)"; \
+	$(MAKE) --no-print-directory demo || exit 1; \
+	after="$$(git status --porcelain)"; \
+	if [ "$$before" != "$$after" ]; then \
+		echo "make demo changed the working tree:"; git status --porcelain; exit 1; \
+	fi; echo "make demo left the working tree as it was"
+
 lint: $(STAMP)
-	$(BIN)/ruff check packages benchmarks scripts
+	$(BIN)/ruff check packages benchmarks scripts tests
 
 # The runnable Examples section of every public docstring.
 doctest: $(STAMP)
 	$(BIN)/python -m pytest --doctest-modules --import-mode=prepend -q packages/dmfsharp/src packages/mcvd/src
 
+# Test folders: both libraries, and the repository's own (README blocks, report assembly).
+TESTS := packages/dmfsharp/tests packages/mcvd/tests tests
+
 # Fast tier: every test except those marked `slow` (long statistical validations), plus doctests.
 test: lint doctest
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) packages/dmfsharp/tests packages/mcvd/tests
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS) $(TESTS)
 
 # Everything, including the long validations.
 test-all: lint doctest
-	$(BIN)/python -m pytest $(PYTEST_ARGS) packages/dmfsharp/tests packages/mcvd/tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(TESTS)
 
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done

@@ -31,7 +31,7 @@ def test_free_space_reference_numbers():
     assert free_peak_time(10, 5, D) == pytest.approx(0.05248, abs=5e-6)
     assert float(free_F(0.5, 10, 5, D)) == pytest.approx(0.28736, abs=5e-6)
     assert float(free_F(2.0, 10, 5, D)) == pytest.approx(0.38952, abs=5e-6)
-    assert free_capture(10, 5) == 0.5
+    assert free_capture(10, 5) == 0.5  # r / r0 = 5 / 10: one correctly rounded division
 
 
 def test_free_rate_is_derivative_and_peak():
@@ -51,6 +51,7 @@ def test_free_space_extreme_times():
         f = free_f(t, 10, 5, D)
     assert np.all(np.isfinite(F)) and np.all(np.isfinite(f))
     assert F[0] == 0 and F[1] == 0 and f[0] == 0 and f[-1] == 0
+    # t = inf: (r / r0) erfc(0) = 0.5 exactly (erfc(0) = 1 in IEEE arithmetic); 1e300 is a limit
     assert F[-1] == 0.5 and F[-2] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="times must be >= 0"):
         free_F([-1.0], 10, 5, D)

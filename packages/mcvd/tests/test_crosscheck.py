@@ -15,6 +15,7 @@ def test_placement_names_match_the_accuracy_module():
     assert crosscheck_cli._PLACEMENT_NAMES == tuple(accuracy.PLACEMENTS)
 
 
+@pytest.mark.sim
 def test_event_reference_agrees_with_exact_on_a_small_grid():
     cc = cross_check(
         ["kamber2024", "free"],
@@ -37,6 +38,8 @@ def test_event_reference_agrees_with_exact_on_a_small_grid():
     assert cc.model_errors()["kamber2024"][0] > 20 * 2e-3
 
 
+@pytest.mark.sim
+@pytest.mark.plot
 def test_cli_crosscheck_writes_report(tmp_path, capsys):
     argv = ["crosscheck", "--gaps", "3", "--placements", "far", "--times", "0.5,inf"]
     rc = main([*argv, "--models", "free", "--se", "5e-3", "--out", str(tmp_path), "--json"])
@@ -47,8 +50,31 @@ def test_cli_crosscheck_writes_report(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.sim
 def test_full_map_event_reference_agrees_with_exact():
     cc = cross_check(se=5e-4, seed=0)  # the default grid: 6 gaps x 4 placements x 7 times
     assert np.all(cc.event.uncertainty <= 5e-4 + 1e-12)
     assert cc.agree, cc.max_abs_z
     assert cc.max_error_difference() <= 4 * 5e-4
+
+
+def test_z_uses_the_standard_error_at_the_exact_value_where_few_molecules_are_expected():
+    # the full map's cell "far, gap 1 µm, t = 0.2 s": 6.37 of 1e6 molecules expected, 1 seen
+    from mcvd.studies.accuracy import AccuracyMap
+    from mcvd.studies.crosscheck import CrossCheck
+
+    def amap(F, unc):
+        shape = (1, 1, 1)
+        return AccuracyMap(
+            ("free",), ("far",), np.array([1.0]), np.array([0.2]), "x",
+            np.full(shape, F), np.full(shape, unc), np.zeros((1, *shape)), 79.4, 5.0,
+        )  # fmt: skip
+
+    event, exact = amap(1e-6, 1e-6), amap(6.3677e-6, 1e-12)
+    assert CrossCheck(event, exact).max_abs_z == pytest.approx(5.37, abs=0.01)  # SE at F_sim
+    cc = CrossCheck(event, exact, 10**6)
+    assert cc.max_abs_z == pytest.approx(5.3677 / math.sqrt(6.3677), rel=1e-4) and cc.agree
+    # with many expected molecules the two standard errors agree: nothing changes
+    big_ev, big_ex = amap(0.3010, math.sqrt(0.301 * 0.699 / 1e6)), amap(0.3, 1e-12)
+    z0, z1 = CrossCheck(big_ev, big_ex).z, CrossCheck(big_ev, big_ex, 10**6).z
+    assert z1 == pytest.approx(z0, rel=2e-3)

@@ -1,9 +1,8 @@
-"""Curves/metrics, plots, the `response`/`capture` CLI and the demo (issue 4)."""
+"""Curves/metrics, plots, the `response`/`capture` CLI and the demo."""
 
 import json
 import math
 
-import matplotlib
 import numpy as np
 import pytest
 from mcvd import example_path
@@ -22,7 +21,6 @@ from mcvd.core.geometry import Geometry
 from mcvd.core.models import response
 from mcvd.core.scenario import load_scenario
 
-matplotlib.use("Agg")
 D = 79.4
 EXAMPLE = example_path("paper_halfspace")
 PAPER = Geometry.simple(D, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
@@ -70,7 +68,11 @@ def test_sir():
     assert sir(g, "free", horizon=2.0) == pytest.approx(100 * s5 / (s2 - s5), rel=1e-5)
 
 
+@pytest.mark.plot
 def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
     from mcvd.core.plots import plot_geometry, plot_responses
 
     t = np.linspace(0, 2, 50)
@@ -128,6 +130,7 @@ def test_cli_errors_one_line(capsys, tmp_path):
     assert "inside or on receivers[0]" in err and err.count("\n") == 1
 
 
+@pytest.mark.plot
 def test_demo_writes_report(tmp_path, monkeypatch):
     # fast tier: the analytic section only (the full demo, with the simulator sections of the
     # other issues, runs in `make demo` and in the slow test below)
@@ -145,12 +148,15 @@ def test_demo_writes_report(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_full_demo_summary_has_3_to_6_rows(tmp_path):
-    from mcvd.studies.demo import run_demo
+@pytest.mark.sim
+@pytest.mark.plot
+def test_full_demo_summary_rows_and_nothing_left_to_resume(tmp_path):
+    from mcvd.studies.demo import MAX_SUMMARY_ROWS, RUNS, run_demo
 
     run_demo(tmp_path)
     rows = [r for r in (tmp_path / "summary.md").read_text().splitlines() if r.startswith("| ")]
-    assert 3 <= len(rows) - 1 <= 6
+    assert 3 <= len(rows) - 1 <= MAX_SUMMARY_ROWS
+    assert not (tmp_path / RUNS).exists()  # the resumable runs are removed once complete
 
 
 def test_example_command_lists_and_writes_the_shipped_scenarios(tmp_path, capsys):

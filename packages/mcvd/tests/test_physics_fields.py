@@ -67,6 +67,7 @@ def test_capture_series_refuses_degradation():
     assert res.F_inf == pytest.approx(response(sc, [math.inf], model="exact").F[0], abs=1e-10)
 
 
+@pytest.mark.sim
 @pytest.mark.parametrize("method", ["fixed-step", "event"])
 def test_simulators_refuse_physics_they_do_not_model(method):
     # each simulator states what it supports; until it models degradation it refuses it

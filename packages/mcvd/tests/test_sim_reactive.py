@@ -11,6 +11,9 @@ import warnings
 
 import numpy as np
 import pytest
+
+pytest.importorskip("numba", reason="needs numba, the sim extra (pip install 'mcvd[sim]')")
+
 from mcvd.sim import simulate
 from mcvd.sim.fixedstep import FixedStepParams, fixed_step_kernel
 from mcvd.sim.params import REACTION_P_MAX, REACTION_P_WARN, reaction_probability

@@ -1,14 +1,17 @@
-"""SimulationResult, the chunked runner (resume, process pool, dask) and `mcvd simulate`."""
+"""The chunked runner with the fixed-step kernel (resume, process pool, dask) and `mcvd simulate`."""
 
 import json
 import math
 
 import numpy as np
 import pytest
+
+pytest.importorskip("numba", reason="needs numba, the sim extra (pip install 'mcvd[sim]')")
+
 from mcvd.cli import main
 from mcvd.sim import METHODS, SimulationResult, run_chunks, simulate
 from mcvd.sim.fixedstep import fixed_step_kernel, params_from_scenario
-from mcvd.sim.runner import ChunkTask, chunk_tasks
+from mcvd.sim.runner import ChunkTask
 
 SC = {
     "D": 79.4,
@@ -23,58 +26,6 @@ def _write(tmp_path, sc):
     path = tmp_path / "sc.json"
     path.write_text(json.dumps(sc))
     return path
-
-
-def test_result_F_counts_se_and_times_are_consistent():
-    rx = np.array([0, 1, -1, 0, 1, 0, -1, -1])
-    t = np.array([0.05, 0.1, np.inf, 0.1, 0.35, 0.2, np.inf, np.inf])
-    r = SimulationResult.from_absorptions(rx, t, 10, [0, 0.1, 0.2, 0.3, 0.4], 2)
-    # counts by hand: rx0 at 0.05, 0.1 (edge belongs to the bin it closes), 0.2; rx1 at 0.1, 0.35
-    assert r.counts.tolist() == [[2, 1, 0, 0], [1, 0, 0, 1]]
-    assert np.allclose(r.F, [0, 0.3, 0.4, 0.4, 0.5])
-    assert np.allclose(r.F_se, np.sqrt(r.F * (1 - r.F) / 10))
-    resp = r.response([0.1, 0.25, 0.4])
-    assert np.allclose(resp.F_per_receiver, [[0.2, 0.3, 0.3], [0.1, 0.1, 0.2]])
-    assert r.bin_counts([0, 0.2, 0.4]).tolist() == [[3, 0], [1, 1]]
-    # without absorption times only bin edges can be asked for
-    r2 = SimulationResult.from_absorptions(rx, t, 10, [0, 0.1, 0.2, 0.3, 0.4], 2, keep_times=False)
-    assert np.allclose(r2.response([0.1, 0.4]).F, [0.3, 0.5])
-    with pytest.raises(ValueError, match="not a bin edge"):
-        r2.response([0.25])
-    with pytest.raises(ValueError, match="times must be"):
-        r.response([-1.0])
-
-
-def test_result_merge_is_exact_and_save_load_roundtrip(tmp_path):
-    rng = np.random.default_rng(0)
-    rx = rng.integers(-1, 2, 1000)
-    t = rng.uniform(0, 1, 1000)
-    edges = np.linspace(0, 1, 11)
-    whole = SimulationResult.from_absorptions(rx, t, 1000, edges, 2, metadata={"dt": 0.1})
-    parts = [
-        SimulationResult.from_absorptions(rx[a:b], t[a:b], b - a, edges, 2, metadata={"dt": 0.1})
-        for a, b in ((0, 300), (300, 301), (301, 1000))
-    ]
-    m = SimulationResult.merge(parts)
-    assert m.n_molecules == 1000 and m.metadata["n_chunks"] == 3
-    assert np.array_equal(m.counts, whole.counts)
-    for a, b in zip(m.absorption_times, whole.absorption_times):
-        assert np.array_equal(a, b)
-    p = m.save(tmp_path / "r.npz")
-    back = SimulationResult.load(p)
-    assert np.array_equal(back.counts, m.counts) and back.metadata == m.metadata
-    assert all(np.array_equal(a, b) for a, b in zip(back.absorption_times, m.absorption_times))
-    assert not list(tmp_path.glob("*.tmp"))
-    other = SimulationResult.from_absorptions(rx, t, 1000, edges, 2, metadata={"dt": 0.2})
-    with pytest.raises(ValueError, match="different runs"):
-        SimulationResult.merge([whole, other])
-
-
-def test_chunk_seed_sequences_match_spawn():
-    tasks = chunk_tasks(10, 3, seed=123)
-    spawned = np.random.SeedSequence(123).spawn(len(tasks))
-    for task, child in zip(tasks, spawned):
-        assert np.array_equal(task.seed_sequence.generate_state(4), child.generate_state(4))
 
 
 FAIL_AT = None
@@ -108,6 +59,8 @@ def test_resume_after_interruption(tmp_path):
     assert CALLS == [2, 3, 4]  # finished chunks were not recomputed
     fresh = run_chunks(fixed_step_kernel, p, n, seed=4, chunk_size=600, executor="inline")
     assert resumed.n_molecules == n
+    # bit-identical: the same kernel on the same molecules (per-molecule streams), merged in
+    # chunk order — the same code path whether a chunk was computed now or loaded
     assert np.array_equal(resumed.counts, fresh.counts)
     assert np.array_equal(resumed.absorption_times[0], fresh.absorption_times[0])
     CALLS.clear()
@@ -119,8 +72,9 @@ def test_resume_after_interruption(tmp_path):
 
 def test_process_pool_matches_inline():
     a = simulate(SC, seed=6, chunk_size=1000, executor="inline")
-    b = simulate(SC, seed=6, chunk_size=1000, workers=2)  # spawn-based local process pool
+    b = simulate(SC, seed=6, chunk_size=1000, workers=2, executor="process")
     assert b.metadata["n_chunks"] == 3
+    # exact equality: the pool runs the identical kernel on the identical chunks (same code path)
     assert np.array_equal(a.counts, b.counts)
     assert np.array_equal(a.absorption_times[0], b.absorption_times[0])
 
@@ -130,7 +84,7 @@ def test_dask_local_cluster_matches_inline(local_cluster, dask_client):
     ref = simulate(SC, seed=7, chunk_size=1000, executor="inline")
     r = simulate(SC, seed=7, chunk_size=1000, client=dask_client)
     r2 = simulate(SC, seed=7, chunk_size=1000, scheduler=local_cluster.scheduler_address)
-    for x in (r, r2):
+    for x in (r, r2):  # the identical kernel on the dask worker: same code path, exact equality
         assert np.array_equal(x.counts, ref.counts)
         assert np.array_equal(x.absorption_times[0], ref.absorption_times[0])
 
@@ -174,7 +128,7 @@ def test_cli_simulate_json_and_output(tmp_path, capsys):
         ({**SC, "transmitter": {"position": [-1, 0, 0]}}, [], "wrong side"),
         (SC, ["--absorption", "sticky"], None),
         (SC, ["--times", "0.1,x"], "--times"),
-        (SC, ["--molecules", "0"], "molecules must be >= 1"),
+        (SC, ["--molecules", "0"], "argument --molecules: must be >= 1"),
     ],
 )
 def test_cli_bad_input_one_line(tmp_path, capsys, content, extra, match):

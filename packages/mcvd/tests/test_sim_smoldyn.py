@@ -95,5 +95,5 @@ def test_cli_export_works_and_simulate_names_the_extra_without_numba(tmp_path):
         out = _cli_without_numba(tmp_path, "simulate", str(path), "--method", method)
         assert out.returncode == 2
         assert out.stderr.splitlines() == [
-            "mcvd: error: the particle simulators need numba: pip install 'mcvd[sim]'"
+            f"mcvd: error: method '{method}' needs numba (pip install 'mcvd[sim]')"
         ]

@@ -1,9 +1,16 @@
-"""Studies of issue 5 on small molecule counts: plumbing checked against exact values."""
+"""The paper's simulation studies on small molecule counts: plumbing checked against exact values."""
 
 import math
 
-import matplotlib
 import numpy as np
+import pytest
+
+pytest.importorskip("numba", reason="needs numba, the sim extra (pip install 'mcvd[sim]')")
+pytest.importorskip(
+    "matplotlib", reason="needs matplotlib, the plot extra (pip install 'mcvd[plot]')"
+)
+
+import matplotlib
 
 matplotlib.use("Agg")
 

@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from ._common import parse_floats
+from ._common import (
+    fraction,
+    nonnegative_int,
+    output_folder,
+    parse_floats,
+    parse_times,
+    positive_int,
+)
 
 __all__ = ["add_crosscheck_parser", "cmd_crosscheck"]
 
@@ -30,21 +38,58 @@ def add_crosscheck_parser(sub) -> None:
     >>> args = parser.parse_args(["crosscheck", "--gaps", "0.3,3", "--se", "1e-3"])
     >>> args.func is cmd_crosscheck, args.gaps, args.se, args.out
     (True, '0.3,3', 0.001, 'out/mcvd-crosscheck')
+    >>> parser.parse_args(["crosscheck"]).se   # the default standard error per cell
+    0.0005
     """
     p = sub.add_parser(
         "crosscheck",
         help="accuracy map of the closed forms against the event-driven simulator, vs exact",
+        description="Accuracy map of the closed forms against the event-driven simulator and the "
+        "exact solution. A map estimated beyond a minute warns first (beyond 24 h it is refused "
+        "without --force); Ctrl-C keeps the finished cells and the same command resumes.",
     )
     p.add_argument("--out", default="out/mcvd-crosscheck", help="directory for figures + report")
-    p.add_argument("--se", type=float, default=None, help="SE per cell (default 5e-4)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--gaps", default=None, help="comma-separated gaps (µm; default full grid)")
-    p.add_argument("--times", default=None, help="comma-separated times (s; 'inf' allowed)")
-    p.add_argument("--placements", default=None, help=f"subset of {','.join(_PLACEMENT_NAMES)}")
-    p.add_argument("--models", default=None, help="comma-separated model names")
-    p.add_argument("--workers", type=int, default=None, help="processes per simulation")
+    p.add_argument("--se", type=fraction, default=5e-4, help="standard error per cell")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="base seed")
+    p.add_argument(
+        "--gaps", default=None, help="comma-separated gaps (µm, > 0; default: the full grid)"
+    )
+    p.add_argument(
+        "--times", default=None, help="comma-separated times (s; inf allowed; default: full grid)"
+    )
+    p.add_argument(
+        "--placements",
+        default=None,
+        help=f"comma-separated subset of {','.join(_PLACEMENT_NAMES)} (default: all)",
+    )
+    p.add_argument(
+        "--models", default=None, help="comma-separated model names (default: every closed form)"
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="processes per simulation (default: none, inline)",
+    )
+    p.add_argument(
+        "--run-dir",
+        default=None,
+        help="keep the finished cells here (default: OUT/runs, removed when the map completes)",
+    )
+    p.add_argument("--force", action="store_true", help="run even if estimated beyond 24 h")
     p.add_argument("--json", action="store_true", help="print z-scores and model errors as JSON")
     p.set_defaults(func=cmd_crosscheck)
+
+
+def _names(text: str, option: str, allowed=None) -> list[str]:
+    """Comma-separated names of ``--<option>`` (at least one; each in ``allowed`` if given)."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise ValueError(f"--{option} must list at least one name, got {text!r}")
+    bad = [n for n in names if allowed is not None and n not in allowed]
+    if bad:
+        raise ValueError(f"--{option}: {bad[0]!r} is not one of {', '.join(allowed)}")
+    return names
 
 
 def cmd_crosscheck(args) -> int:
@@ -81,28 +126,44 @@ def cmd_crosscheck(args) -> int:
     """
     import json
 
-    import matplotlib
-
+    from ..core.extras import require
+    from ..core.io import atomic_write
     from ..studies.crosscheck import cross_check, write_cross_check
 
-    matplotlib.use("Agg")
     kw = {}
-    if args.gaps:
-        kw["gaps"] = parse_floats(args.gaps, "gaps")
-    if args.times:
-        kw["times"] = parse_floats(args.times, "times")
-    if args.placements:
-        kw["placements"] = [v.strip() for v in args.placements.split(",") if v.strip()]
-    models = None if not args.models else [m.strip() for m in args.models.split(",")]
+    if args.gaps is not None:
+        gaps = parse_floats(args.gaps, "gaps")
+        if not all(0 < g < float("inf") for g in gaps):
+            raise ValueError(f"--gaps must be finite numbers > 0 (µm), got {args.gaps!r}")
+        kw["gaps"] = gaps
+    if args.times is not None:
+        kw["times"] = parse_times(args.times, allow_inf=True).tolist()
+    if args.placements is not None:
+        kw["placements"] = _names(args.placements, "placements", _PLACEMENT_NAMES)
+    models = None if args.models is None else _names(args.models, "models")
+    out = output_folder(args.out)
+    run_dir = Path(args.run_dir) if args.run_dir is not None else out / "runs"
+    args.kept = f"the finished cells are kept in {run_dir}"
     executor = "process" if args.workers and args.workers > 1 else "inline"
+    require("matplotlib", "mcvd crosscheck (its figures)").use("Agg")  # before any simulation
     cc = cross_check(
-        models, se=args.se, seed=args.seed, executor=executor, workers=args.workers, **kw
+        models,
+        se=args.se,
+        seed=args.seed,
+        executor=executor,
+        workers=args.workers,
+        run_dir=run_dir,
+        force=args.force,
+        **kw,
     )
     text = write_cross_check(cc, args.out)
-    report = Path(args.out) / "crosscheck.md"
-    report.write_text("## Simulator-based accuracy map\n\n" + text + "\n", encoding="utf-8")
+    report = out / "crosscheck.md"
+    body = "## Simulator-based accuracy map\n\n" + text + "\n"
+    atomic_write(report, lambda tmp: Path(tmp).write_text(body, encoding="utf-8"))
+    if args.run_dir is None:
+        shutil.rmtree(run_dir, ignore_errors=True)  # the map is complete: the cells are in it
     if args.json:
-        out = {
+        summary = {
             "max_abs_z": cc.max_abs_z,
             "agree": cc.agree,
             "model_errors": {
@@ -110,7 +171,7 @@ def cmd_crosscheck(args) -> int:
             },
             "report": str(report),
         }
-        print(json.dumps(out))
+        print(json.dumps(summary))
     else:
         print(cc.summary())
         print(f"wrote {report}")

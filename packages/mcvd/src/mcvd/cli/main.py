@@ -1,24 +1,35 @@
 """Command-line interface ``mcvd`` — a thin layer over the library.
 
 Each subcommand is a ``_cmd_<name>(args) -> int`` function registered in :func:`build_parser`.
-User-input errors are printed as one line ``mcvd: error: ...`` with exit status 2.
+User-input errors are printed as one line ``mcvd: error: ...`` with exit status 2 (a missing
+optional extra too: the line names what to install); warnings are one line
+``mcvd: warning: ...``; Ctrl-C prints one line ``mcvd: interrupted: ...`` (what was kept, the
+command that resumes) and exits with status 130.
 """
 
 from __future__ import annotations
 
-import argparse
+import shlex
+import signal
 import sys
+import warnings
 from pathlib import Path
 
 from .._version import __version__
-from ._common import parse_times
+from ._common import Parser, check_output, output_folder, parse_times, print_error, tolerance
 from .ber import add_ber_parser
+
+#: exit status after Ctrl-C (128 + SIGINT, as a shell reports it) and after SIGTERM (128 + 15)
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def _cmd_demo(args) -> int:
-    from ..studies.demo import run_demo
+    from ..studies.demo import RUNS, run_demo
 
-    run_demo(Path(args.out))
+    out = output_folder(args.out)
+    args.kept = f"the finished simulation runs are kept in {out / RUNS}"
+    run_demo(out)
     return 0
 
 
@@ -33,9 +44,7 @@ def _cmd_example(args) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    out = Path(args.output)
-    if not out.parent.is_dir():
-        raise ValueError(f"-o/--output: folder {str(out.parent)!r} does not exist")
+    out = check_output(args.output, suffix=".json")
     atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     print(f"wrote {out}")
     return 0
@@ -99,50 +108,58 @@ def _cmd_capture(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     """The ``mcvd`` argument parser (demo, example, response, capture, simulate, export-smoldyn,
     crosscheck, ber).
 
     Returns
     -------
-    argparse.ArgumentParser
-        Each subcommand stores its handler in ``func`` (called by :func:`main`).
+    Parser
+        Each subcommand stores its handler in ``func`` (called by :func:`main`); every option's
+        help shows its default.
 
     Examples
     --------
     >>> args = build_parser().parse_args(["response", "s.json", "--times", "0.1,0.5"])
     >>> args.command, args.model, args.times
     ('response', 'images-ho', '0.1,0.5')
-    >>> build_parser().parse_args(["simulate", "s.json", "--molecules", "500"]).molecules
-    500
+    >>> build_parser().parse_args(["simulate", "s.json", "--molecules", "2e6"]).molecules
+    2000000
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mcvd", description="Molecular communication via diffusion near reflecting surfaces."
     )
     parser.add_argument("--version", action="version", version=f"mcvd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="write the demo figures and report section")
-    p.add_argument("--out", default="out/mcvd")
+    p.add_argument(
+        "--out",
+        default="out/mcvd",
+        help="output folder (figures, report.md, summary.md; runs/ while it runs: Ctrl-C keeps "
+        "the finished simulations there and the same command resumes)",
+    )
     p.set_defaults(func=_cmd_demo)
     p = sub.add_parser("example", help="list the example scenarios, or write one out")
-    p.add_argument("name", nargs="?", default=None, help="example name (omit to list them)")
-    p.add_argument("-o", "--output", default=None, help="file to write (default: print it)")
+    p.add_argument("name", nargs="?", default=None, help="example name (default: list them)")
+    p.add_argument("-o", "--output", default=None, help="file to write (.json; default: print it)")
     p.set_defaults(func=_cmd_example)
     p = sub.add_parser("response", help="channel response F(t) of an analytic model")
     p.add_argument("scenario", help="scenario JSON file")
     p.add_argument(
         "--model",
         default="images-ho",
-        help="free, kamber2024, kamber2024-conv, images-ho (default), exact, ...",
+        help="free, kamber2024, kamber2024-conv, images-ho, exact, ...",
     )
-    p.add_argument("--times", help="comma-separated times in s (default: 10 points up to end)")
+    p.add_argument(
+        "--times", help="comma-separated times in s, inf allowed (default: 10 points up to end)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON (times, F, F_per_receiver)")
     p.set_defaults(func=_cmd_response)
     p = sub.add_parser(
         "capture", help="exact long-time capture F(inf) (Kelvin series or exact static solution)"
     )
     p.add_argument("scenario", help="scenario JSON file")
-    p.add_argument("--tol", type=float, default=1e-12, help="absolute tolerance (default 1e-12)")
+    p.add_argument("--tol", type=tolerance, default=1e-12, help="absolute tolerance, 1e-15 to 1e-2")
     p.add_argument("--json", action="store_true", help="print JSON (key F_inf)")
     p.set_defaults(func=_cmd_capture)
     from .simulate import add_simulate_parser
@@ -153,6 +170,39 @@ def build_parser() -> argparse.ArgumentParser:
     add_crosscheck_parser(sub)
     add_ber_parser(sub)
     return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line ``mcvd: warning: ...`` on stderr."""
+    print(f"mcvd: warning: {str(message).strip().splitlines()[0]}", file=sys.stderr)
+
+
+def _on_sigterm(args):
+    """Treat SIGTERM like Ctrl-C (keep the finished work, one line, exit 143) while a command
+    runs; returns the previous handler (None off the main thread, where it cannot be set)."""
+
+    def handler(signum, frame):
+        args.terminated = True
+        raise KeyboardInterrupt("terminated")
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _interrupted(args, exc: KeyboardInterrupt, argv: list[str]) -> str:
+    """The one line after Ctrl-C: what was kept and the command that resumes."""
+    from ..sim.runner import RunInterrupted
+
+    kept = getattr(args, "kept", None)
+    if kept is not None:
+        head = f"interrupted; {kept}"
+    elif isinstance(exc, RunInterrupted):
+        head = str(exc)
+    else:
+        head = "interrupted; nothing was kept"
+    return f"mcvd: {head}; resume with: {shlex.join(['mcvd', *argv])}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on a user-input error (one line ``mcvd: error: ...`` on
-        stderr).
+        Exit status: 0 on success, 2 on a user-input error or a missing optional extra (one line
+        ``mcvd: error: ...`` on stderr), 130 after Ctrl-C (one line ``mcvd: interrupted: ...``:
+        what was kept and the command that resumes).
 
     Examples
     --------
@@ -189,18 +240,40 @@ def main(argv: list[str] | None = None) -> int:
     >>> out = json.loads(buf.getvalue())
     >>> status, out["model"], out["times"]
     (0, 'images-ho', [0.5])
+    >>> # the same call on the same inputs (same code path; JSON keeps every digit of a float)
     >>> bool(out["F"][0] == response(load_scenario(path), [0.5], model="images-ho").F[0])
     True
     >>> main(["capture", os.path.join(tempfile.mkdtemp(), "missing.json")])
     2
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ..core.extras import MissingExtraError, missing_extra
+
+    previous = _on_sigterm(args)
     try:
-        return args.func(args)
-    except (ValueError, TypeError, OSError, KeyError, ImportError) as exc:
-        print(f"mcvd: error: {exc}", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except KeyboardInterrupt as exc:
+        print(_interrupted(args, exc, argv), file=sys.stderr)
+        return EXIT_TERMINATED if getattr(args, "terminated", False) else EXIT_INTERRUPTED
+    except MissingExtraError as exc:
+        print_error(exc)
         return 2
+    except ImportError as exc:  # an optional package imported without mcvd.core.extras.require
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        print_error(f"{exc.name.split('.')[0]} is not installed (pip install 'mcvd[{extra}]')")
+        return 2
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        print_error(exc)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

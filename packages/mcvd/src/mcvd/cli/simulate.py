@@ -5,13 +5,66 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from ..core.io import json_safe
 from ..sim import DEFAULT_METHOD, METHODS, simulate
-from ._common import parse_times
+from ._common import (
+    check_output,
+    count,
+    nonnegative_int,
+    parse_times,
+    positive_float,
+    positive_int,
+)
+
+#: option types of the methods' option fields (every float option is a finite number > 0)
+_TYPES = {float: positive_float}
+
+
+def _quiet_dask() -> None:
+    """Silence dask.distributed's log records below CRITICAL: a lost scheduler is reported in one
+    line by the runner (what happened, what was kept, that the same command resumes); the
+    client's own records (a reconnect traceback) would only repeat it over many lines."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401 - creates the loggers to silence
+    except ImportError:
+        return  # the runner says in one line which extra to install
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def default_run_root() -> Path | None:
+    """Folder of the resumable runs of ``mcvd simulate`` without ``--run-dir``.
+
+    ``$MCVD_RUN_CACHE``, else ``$XDG_CACHE_HOME/mcvd/runs``, else ``~/.cache/mcvd/runs``; a run
+    keeps its chunks in a sub-folder named by a hash of its settings while it runs (so Ctrl-C
+    keeps them and the same command resumes) and removes them when it completes. None when the
+    folder cannot be created (the run then keeps nothing).
+
+    Examples
+    --------
+    >>> default_run_root().is_dir()
+    True
+    """
+    root = os.environ.get("MCVD_RUN_CACHE")
+    if root:
+        path = Path(root)
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        path = Path(cache) / "mcvd" / "runs"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
 
 
 def _method_options() -> dict[str, tuple[dict, list[str]]]:
@@ -22,10 +75,16 @@ def _method_options() -> dict[str, tuple[dict, list[str]]]:
             meta = dict(f.metadata)
             if not meta.pop("cli", True):
                 continue
+            if "type" in meta:
+                meta["type"] = _TYPES.get(meta["type"], meta["type"])
             spec, takers = opts.setdefault(f.name, (meta, []))
             takers.append(method.name)
-    for spec, takers in opts.values():
-        spec["help"] = f"{spec.get('help', '')} [{', '.join(takers)}]"
+    for name, (spec, takers) in opts.items():
+        default = {m: METHODS[m].options.__dataclass_fields__[name].default for m in takers}.get(
+            takers[0]
+        )
+        shown = "" if "default" in spec.get("help", "") else f" (default: {default})"
+        spec["help"] = f"{spec.get('help', '')}{shown} [{', '.join(takers)}]"
     return opts
 
 
@@ -48,28 +107,61 @@ def add_simulate_parser(sub) -> None:
     >>> parser.parse_args(["export-smoldyn", "s.json", "-o", "s.txt"]).func is cmd_export_smoldyn
     True
     """
-    p = sub.add_parser("simulate", help="particle simulation of a scenario (F(t) with errors)")
+    p = sub.add_parser(
+        "simulate",
+        help="particle simulation of a scenario (F(t) with errors)",
+        description="Particle simulation of a scenario. Long runs warn with their estimated time "
+        "first (those beyond 24 h are refused without --force); Ctrl-C stops within about a "
+        "second, keeps the finished chunks and prints the command that resumes.",
+    )
     p.add_argument("scenario", help="scenario JSON file")
-    p.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(METHODS))
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(METHODS), help="simulator")
     for name, (spec, _) in _method_options().items():
         p.add_argument("--" + name.replace("_", "-"), dest=name, default=None, **spec)
-    p.add_argument("--molecules", type=int, default=None, help="molecules (default: scenario's)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--times", default=None, help="comma-separated times (s) to report")
+    p.add_argument(
+        "--molecules",
+        type=count,
+        default=None,
+        help="molecules, e.g. 100000 or 1e5 (default: the scenario's, split over its "
+        "transmitters in proportion)",
+    )
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="root seed")
+    p.add_argument(
+        "--times", default=None, help="comma-separated times (s) to report (default: 10 up to end)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON (times, F, F_se, ...)")
-    p.add_argument("-o", "--output", default=None, help="save the result (.npz)")
-    p.add_argument("--run-dir", default=None, help="directory of chunk files (resumable)")
-    p.add_argument("--chunk-size", type=int, default=None, help="molecules per chunk")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes")
-    p.add_argument("--scheduler", default=None, help="dask scheduler address (tcp://host:port)")
+    p.add_argument("-o", "--output", default=None, help="save the result (.npz; default: none)")
+    p.add_argument(
+        "--run-dir",
+        default=None,
+        help="directory of chunk files, kept (default: a folder under ~/.cache/mcvd/runs, "
+        "removed when the run completes; either way the same command resumes)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=None,
+        help="molecules per chunk (default: about 1 s of work on one thread)",
+    )
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="local worker processes (default: cores)"
+    )
+    p.add_argument(
+        "--scheduler", default=None, help="dask scheduler address tcp://host:port (default: local)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--force", action="store_true", help="run even if estimated beyond 24 h")
     p.set_defaults(func=cmd_simulate)
     e = sub.add_parser("export-smoldyn", help="write an equivalent Smoldyn configuration file")
     e.add_argument("scenario", help="scenario JSON file")
     e.add_argument("-o", "--output", required=True, help="Smoldyn configuration file to write")
-    e.add_argument("--dt", type=float, default=None, help="time step (s)")
-    e.add_argument("--molecules", type=int, default=None, help="molecules (default: scenario's)")
-    e.add_argument("--seed", type=int, default=0, help="Smoldyn random_seed")
+    e.add_argument(
+        "--dt", type=positive_float, default=None, help="time step (s; default: the scenario's)"
+    )
+    e.add_argument(
+        "--molecules", type=count, default=None, help="molecules (default: the scenario's)"
+    )
+    e.add_argument("--seed", type=nonnegative_int, default=0, help="Smoldyn random_seed")
     e.set_defaults(func=cmd_export_smoldyn)
 
 
@@ -126,7 +218,9 @@ def cmd_simulate(args) -> int:
     Returns
     -------
     int
-        Exit status 0 (user-input errors raise ``ValueError``, reported by :func:`mcvd.cli.main`).
+        Exit status 0 (user-input errors raise ``ValueError``, reported by :func:`mcvd.cli.main`;
+        Ctrl-C raises :class:`mcvd.sim.runner.RunInterrupted` after the finished chunks were
+        kept in the run directory).
 
     Examples
     --------
@@ -165,16 +259,34 @@ def cmd_simulate(args) -> int:
             raise ValueError(f"{flag} does not apply to --method {args.method}")
         options[name] = value
     times = None if args.times is None else parse_times(args.times)
+    if times is not None:  # before the run, not after it
+        from ..core.scenario import load_scenario
+
+        horizon = load_scenario(args.scenario).time.end
+        if times.max() > horizon * (1 + 1e-9):
+            raise ValueError(
+                f"--times: {times.max():g} s is beyond the simulated horizon, the scenario's "
+                f"time.end = {horizon:g} s"
+            )
+    if args.output:
+        check_output(args.output, suffix=".npz")  # before the run, not after it
+    if args.scheduler is not None:
+        _quiet_dask()
+    if args.run_dir is not None:
+        where = {"run_dir": args.run_dir}
+    else:
+        where = {"run_root": default_run_root(), "keep_run_dir": False}
     res = simulate(
         args.scenario,
         args.method,
         n_molecules=args.molecules,
         seed=args.seed,
-        run_dir=args.run_dir,
         chunk_size=args.chunk_size,
         workers=args.workers,
         scheduler=args.scheduler,
         progress=not args.no_progress,
+        force=args.force,
+        **where,
         **options,
     )
     if args.output:
@@ -189,7 +301,8 @@ def cmd_simulate(args) -> int:
         json.dump(json_safe(out), sys.stdout)
         sys.stdout.write("\n")
         return 0
-    print(f"{args.method}: {res.n_molecules} molecules, seed {res.metadata.get('seed')}")
+    whose = " (the scenario's)" if args.molecules is None else ""
+    print(f"{args.method}: {res.n_molecules} molecules{whose}, seed {res.metadata.get('seed')}")
     head = "t (s)        F          F_se" + "".join(f"     F_rx{q}" for q in range(res.n_receivers))
     print(head)
     for k, t in enumerate(resp.times):

@@ -43,10 +43,12 @@ __all__ = [
     "Transmitter",
     "absorbers",
     "as_times",
+    "check_tolerance",
     "image_system",
     "mirror_point",
     "mirror_sphere",
     "slab_periods",
+    "smallest_length",
 ]
 
 #: relative tolerance used for the orthogonality / parallelism tests of plane normals
@@ -79,6 +81,52 @@ def _finite_float(value, name: str, *, positive: bool = False, nonneg: bool = Fa
     return x
 
 
+def check_tolerance(tol, name: str = "tol", *, low: float = 1e-15, high: float = 1e-2) -> float:
+    """Validate a tolerance: a finite real number in ``[low, high]``.
+
+    A tolerance below ``1e-15`` asks for more than double precision can give for values of
+    order 1 (a series would never stop, or stop without meeting it); one above ``1e-2`` makes
+    an absorbed fraction in [0, 1] meaningless.
+
+    Parameters
+    ----------
+    tol : float
+        The tolerance.
+    name : str
+        Argument name used in the error message.
+    low, high : float
+        Allowed range.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        Not a real number (a bool or a string is refused).
+    ValueError
+        NaN, infinite, or outside ``[low, high]``.
+
+    Examples
+    --------
+    >>> check_tolerance(1e-12)
+    1e-12
+    >>> check_tolerance(float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be finite, got nan
+    >>> check_tolerance(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be between 1e-15 and 0.01, got -1.0
+    """
+    x = _finite_float(tol, name)
+    if not low <= x <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {x!r}")
+    return x
+
+
 def as_times(t, name: str = "times", *, allow_inf: bool = False, one_d: bool = False) -> np.ndarray:
     """Validate times (s) and return them as a float array of the same shape.
 
@@ -102,7 +150,7 @@ def as_times(t, name: str = "times", *, allow_inf: bool = False, one_d: bool = F
     ------
     ValueError
         If any time is negative, NaN or (without ``allow_inf``) infinite, or with ``one_d`` if
-        the array is not 1-D.
+        the array is not 1-D or empty.
 
     Examples
     --------
@@ -116,6 +164,8 @@ def as_times(t, name: str = "times", *, allow_inf: bool = False, one_d: bool = F
         arr = np.atleast_1d(arr)
         if arr.ndim != 1:
             raise ValueError(f"{name} must be a 1-D sequence, got shape {arr.shape}")
+        if arr.size == 0:
+            raise ValueError(f"{name} must list at least one time")
     if allow_inf:
         if np.any(np.isnan(arr)):
             raise ValueError(f"{name} must not be NaN")
@@ -754,6 +804,47 @@ class Geometry:
 Channel = Geometry
 
 
+def smallest_length(geometry: Geometry) -> tuple[float, str]:
+    """The smallest length of a channel that a simulation's resolution must stay below.
+
+    The minimum over every receiver radius, every receiver-surface-to-plane gap, every gap between
+    two receiver surfaces and every transmitter-to-receiver-surface distance; gaps of receivers
+    that touch (zero within rounding) are left out (touching is allowed and sets no scale).
+
+    Parameters
+    ----------
+    geometry : Geometry
+        The channel.
+
+    Returns
+    -------
+    (float, str)
+        The length (µm) and what it is, e.g. ``(5.0, "receivers[0] radius")``.
+
+    Examples
+    --------
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((5.3, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> length, what = smallest_length(g)
+    >>> round(length, 12), what
+    (0.3, 'gap between receivers[0] and planes[0]')
+    """
+    cands: list[tuple[float, str]] = []
+    for i, s in enumerate(geometry.receivers):
+        cands.append((s.radius, f"receivers[{i}] radius"))
+        for j, p in enumerate(geometry.planes):
+            gap = float(p.signed_distance(s.c)) - s.radius
+            cands.append((gap, f"gap between receivers[{i}] and planes[{j}]"))
+        for k in range(i + 1, len(geometry.receivers)):
+            b = geometry.receivers[k]
+            gap = float(np.linalg.norm(s.c - b.c)) - s.radius - b.radius
+            cands.append((gap, f"gap between receivers[{i}] and receivers[{k}]"))
+        for k, tx in enumerate(geometry.transmitters):
+            d = float(np.linalg.norm(tx.x - s.c)) - s.radius
+            cands.append((d, f"distance from transmitters[{k}] to receivers[{i}]"))
+    r_min = min(s.radius for s in geometry.receivers)
+    return min((c for c in cands if c[0] > 1e-9 * r_min), key=lambda c: c[0])
+
+
 @dataclass(frozen=True, eq=False)
 class Absorbers:
     """Real receivers and their plane images as one list of free-space absorbing spheres.
@@ -781,7 +872,8 @@ def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -
     t_max : float
         Largest time of interest (s); sets the slab truncation (refused if infinite in a slab).
     tol : float
-        Truncation tolerance of the slab image array (absolute, on ``F``).
+        Truncation tolerance of the slab image array (absolute, on ``F``; between 1e-15 and
+        1e-2, :func:`check_tolerance`).
 
     Returns
     -------
@@ -793,6 +885,7 @@ def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -
     >>> [s.center for s in absorbers(g).spheres]
     [(10.0, 0.0, 0.0), (-10.0, 0.0, 0.0)]
     """
+    tol = check_tolerance(tol)
     geometry.require_analytic()
     n_periods = 0
     if geometry.is_slab:

@@ -26,6 +26,12 @@ def atomic_write(path: str | Path, write) -> Path:
     Path
         ``path``.
 
+    Raises
+    ------
+    OSError
+        The file cannot be written (a missing or read-only folder, a full disk, ``path`` is a
+        directory): the message names ``path``, never the temporary file.
+
     Examples
     --------
     >>> import tempfile, os
@@ -35,17 +41,27 @@ def atomic_write(path: str | Path, write) -> Path:
     'hi'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _named(exc, path) from None
     os.close(fd)
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise _named(exc, path) from None
         raise
     return path
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """The same kind of OSError, naming the destination (not the temporary file)."""
+    return type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}")
 
 
 def json_safe(value):

@@ -544,7 +544,10 @@ def capture(
     scenario_or_geometry : Scenario or Geometry
         Receivers, planes (by images); several transmitters are weighted by molecule counts.
     tol : float
-        Absolute tolerance per receiver.
+        Absolute tolerance per receiver, between 1e-15 and 1e-2
+        (:func:`mcvd.core.geometry.check_tolerance`; NaN, negative or out-of-range values are
+        refused). The exact static solution works to ``max(tol, 1e-11)`` and the multipole check
+        to ``max(tol, 1e-10)``; the result's ``tol`` says what the answer meets.
     max_iter : int
         Generation cap of the Kelvin series (``ValueError`` if exceeded with
         ``method="kelvin"``).
@@ -633,7 +636,9 @@ def capture(
             used.add(how)
             break
     label = "exact" if "exact" in used else ("kelvin" if "kelvin" in used else "multipole")
-    return CaptureResult(float(per.sum()), per, gens, tol, label)
+    floor = {"kelvin": 0.0, "exact": 1e-11, "multipole": 1e-10}
+    eff_tol = max([tol] + [floor[m] for m in used])  # what the result actually meets
+    return CaptureResult(float(per.sum()), per, gens, eff_tol, label)
 
 
 register_model("free", free, supports=("reaction_rate", "degradation_rate"))

@@ -10,17 +10,33 @@ import numpy as np
 from .geometry import Geometry
 from .models import ResponseResult, _as_geometry
 
-__all__ = ["plot_geometry", "plot_responses"]
+__all__ = ["plot_geometry", "plot_responses", "pyplot"]
 
 _AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def pyplot():
+    """``matplotlib.pyplot``, or a one-line ImportError naming the extra to install.
+
+    Raises
+    ------
+    mcvd.core.extras.MissingExtraError
+        matplotlib is not installed (``pip install 'mcvd[plot]'``).
+
+    Examples
+    --------
+    >>> pyplot().__name__
+    'matplotlib.pyplot'
+    """
+    from .extras import require
+
+    return require("matplotlib.pyplot", "plots")
 
 
 def _ax(ax, figsize=(6, 4)):
     """``ax``, or the axes of a new figure of ``figsize`` (inches) when ``ax`` is None."""
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = pyplot().subplots(figsize=figsize)
     return ax
 
 

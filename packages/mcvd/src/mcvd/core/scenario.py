@@ -17,6 +17,12 @@ molecules degrade in the fluid; models and simulators that cannot represent them
 ``description`` (strings) and ``metadata`` (any JSON object) are free-form. Unknown keys are
 rejected so that typos do not pass silently.
 
+Numbers are strict: a string (``"79.4"``) or a boolean is refused where a number is expected. A
+count (``molecules``) must be a whole number from 1 to 2**53; an integral JSON float such as
+``1e6`` or ``1000000.0`` is accepted as that integer (JSON has a single number type and many
+writers emit counts in exponent form; the value is unambiguous), a fractional one (``1.5``) is
+refused.
+
 Every validation error is a single-line :class:`ScenarioError` (a :class:`ValueError`) naming the
 field, e.g. ``scenario field receivers[0].radius: Input should be greater than 0``.
 """
@@ -28,7 +34,15 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    ValidationError,
+    model_validator,
+)
 
 from .geometry import Box, Geometry, Plane, Sphere, Transmitter
 
@@ -43,6 +57,24 @@ __all__ = [
 Vec3 = Annotated[list[FiniteFloat], Field(min_length=3, max_length=3)]
 PositiveFloat = Annotated[FiniteFloat, Field(gt=0)]
 
+#: largest molecule count of a transmitter (counts stay exact as floats)
+MAX_COUNT = 2**53
+
+
+def _whole_number(value):
+    """An integral float (``1e6``) becomes that int; a fractional one is refused; anything else
+    is left to the strict integer check (which refuses strings and booleans)."""
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer()):
+            raise ValueError(f"must be a whole number, got {value!r}")
+        if abs(value) > MAX_COUNT:
+            raise ValueError(f"must be at most 2**53 = {MAX_COUNT}, got {value:g}")
+        return int(value)
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_COUNT)]
+
 
 class ScenarioError(ValueError):
     """A scenario file or dictionary failed validation (one-line message)."""
@@ -56,7 +88,7 @@ class TransmitterSpec(_Strict):
     """A point transmitter: position (µm), molecules (>= 1), release_time (s, >= 0)."""
 
     position: Vec3
-    molecules: Annotated[int, Field(ge=1)] = 1
+    molecules: Count = 1
     release_time: Annotated[FiniteFloat, Field(ge=0)] = 0.0
 
 

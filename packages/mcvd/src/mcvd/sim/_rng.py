@@ -17,12 +17,13 @@ import threading
 
 import numpy as np
 
+from ..core.extras import MissingExtraError
 from .params import NUMBA_MISSING
 
 try:
     from numba import njit
 except ImportError as exc:  # the particle simulators are the optional extra 'sim'
-    raise ImportError(NUMBA_MISSING) from exc
+    raise MissingExtraError(NUMBA_MISSING) from exc
 
 #: serialises kernel calls within one process (each call already uses every numba thread; the
 #: workqueue threading layer must not be entered concurrently, e.g. by a multi-threaded dask worker)

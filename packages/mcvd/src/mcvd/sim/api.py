@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 from dataclasses import dataclass, field
 
 __all__ = [
     "DEFAULT_EPS",
     "DEFAULT_METHOD",
+    "EPS_MAX_FRACTION",
+    "EVENT_SECONDS_PER_MOLECULE",
+    "FIXED_STEP_RATE",
     "METHODS",
     "EventOptions",
     "FixedStepOptions",
     "Method",
+    "check_eps",
+    "estimated_cost",
     "simulate",
 ]
 
@@ -35,6 +41,23 @@ __all__ = [
 #: cost grows only like ``log(1/eps)`` (measured: ``eps_study`` in the event-driven benchmark
 #: and the slow test ``test_eps_convergence_on_half_space_capture``).
 DEFAULT_EPS = 1e-3
+
+#: largest ``eps`` as a fraction of the channel's smallest length
+#: (:func:`mcvd.core.geometry.smallest_length`: receiver radii, receiver-plane and
+#: receiver-receiver gaps, transmitter-receiver distances)
+EPS_MAX_FRACTION = 0.01
+
+#: throughput of the fixed-step kernel on one thread (molecule-steps per second) for one
+#: receiver and one plane, measured on the 2-core development machine (3-4e7 for the paper's
+#: topology, 2e7 with a box obstacle); each further plane costs ~30 %, each box ~100 %, each
+#: further receiver ~5 % (:func:`estimated_cost`; good to about a factor of 2)
+FIXED_STEP_RATE = 4e7
+
+#: seconds per molecule of the event-driven kernel on one thread (measured 0.3-1.3 µs for the
+#: paper's topology, horizons 0.2 s to infinity, eps 1e-2 to 1e-5 µm; corners, slabs and four
+#: receivers 0.7-1.1 µs), plus the jumps a slab's cap forces (about ``6 D T / cap**2``, 30 ns
+#: each)
+EVENT_SECONDS_PER_MOLECULE = 1.5e-6
 
 
 @dataclass(frozen=True)
@@ -93,8 +116,105 @@ class EventOptions:
     """
 
     eps: float = field(
-        default=DEFAULT_EPS, metadata={"type": float, "help": "absorption shell (µm)"}
+        default=DEFAULT_EPS,
+        metadata={
+            "type": float,
+            "help": "absorption shell (µm; at most 1/100 of the smallest radius or gap)",
+        },
     )
+
+
+def check_eps(eps, geometry) -> float:
+    """Validate the event-driven simulator's absorption shell ``eps`` (µm) against a geometry.
+
+    The walk stops at points of the Brownian path, every path that hits a receiver is stopped and
+    every stopped path entered an ``eps`` shell, so ``0 <= F_eps - F <= F(receivers enlarged by
+    eps) - F`` (``eps/r0`` of the capture for one receiver at distance ``r0``). That bound is
+    small only while ``eps`` is small against every radius and gap of the channel: an ``eps``
+    comparable to a receiver-plane gap merges the receiver with its image, one larger than the
+    transmitter's distance absorbs every molecule at once (F = 1 at all times). So ``eps`` must be
+    at most :data:`EPS_MAX_FRACTION` of :func:`mcvd.core.geometry.smallest_length`.
+
+    Parameters
+    ----------
+    eps : float
+        Absorption shell (µm), finite and > 0.
+    geometry : mcvd.core.geometry.Geometry
+        The channel.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        ``eps`` not finite and > 0, or above the geometric bound (the message gives it).
+
+    Examples
+    --------
+    >>> from mcvd.core.geometry import Geometry
+    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
+    >>> check_eps(1e-3, g)
+    0.001
+    >>> check_eps(100, g)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: eps = 100 µm is more than 1% of the receivers[0] radius (5 µm): ...give eps <= 0.05 µm
+    """
+    from ..core.geometry import _finite_float, smallest_length
+
+    eps = _finite_float(eps, "eps", positive=True)
+    length, what = smallest_length(geometry)
+    bound = EPS_MAX_FRACTION * length
+    if eps > bound * (1 + 1e-9):
+        raise ValueError(
+            f"eps = {eps:g} µm is more than {EPS_MAX_FRACTION:.0%} of the {what} ({length:g} µm):"
+            " the eps shell biases F upward by up to F(receivers enlarged by eps) - F, small only "
+            f"for an eps small against every radius and gap; give eps <= {bound:.3g} µm"
+        )
+    return eps
+
+
+def estimated_cost(method: str, params) -> float:
+    """Estimated seconds per molecule on one thread of a planned run (order of magnitude).
+
+    Fixed step: the steps of the longest-lived molecule (``(t_end - release) / dt``; an upper
+    bound, absorbed molecules stop early) at :data:`FIXED_STEP_RATE`, slower with more surfaces.
+    Event-driven: :data:`EVENT_SECONDS_PER_MOLECULE`, plus the jumps a slab's cap forces.
+
+    Parameters
+    ----------
+    method : {"fixed-step", "event"}
+        The method.
+    params : FixedStepParams or EventParams
+        From the method's ``plan``.
+
+    Returns
+    -------
+    float
+        Seconds per molecule.
+
+    Examples
+    --------
+    >>> from mcvd.sim.fixedstep import FixedStepParams
+    >>> p = FixedStepParams(79.4, 1e-4, 2.0, ((0, 0, 10),), (0.0,), (100,), ((10, 0, 0),),
+    ...                     (5.0,), plane_point=((0, 0, 0),), plane_normal=((1, 0, 0),))
+    >>> estimated_cost("fixed-step", p)   # 20 000 steps at 4e7 per second
+    0.0005
+    """
+    if method == "fixed-step":
+        steps = max((params.t_end - r) / params.dt for r in params.tx_release)
+        extra = (
+            0.3 * max(0, len(params.plane_point) - 1)
+            + 1.0 * len(params.box_min)
+            + 0.05 * max(0, len(params.rx_radius) - 1)
+        )
+        return steps * (1.0 + extra) / FIXED_STEP_RATE
+    cost = EVENT_SECONDS_PER_MOLECULE
+    if math.isfinite(params.cap) and math.isfinite(params.horizon):
+        cost += 30e-9 * 6.0 * params.D * params.horizon / params.cap**2
+    return cost
 
 
 @dataclass(frozen=True)
@@ -111,6 +231,8 @@ class Method:
         Module with ``plan`` and ``kernel`` (imported on first use).
     summary : str
         One line for help texts.
+    extra : str
+        The mcvd extra that installs the kernel's dependencies (numba: ``"sim"``).
 
     Examples
     --------
@@ -122,6 +244,7 @@ class Method:
     options: type
     module: str
     summary: str
+    extra: str = "sim"
 
     def option_names(self) -> tuple[str, ...]:
         """Names of the method's options."""
@@ -149,8 +272,27 @@ class Method:
         return self.options(**kwargs)
 
     def load(self):
-        """The method's module (``plan`` and ``kernel``)."""
-        return importlib.import_module(self.module)
+        """The method's module (``plan`` and ``kernel``).
+
+        Raises
+        ------
+        mcvd.core.extras.MissingExtraError
+            Its kernel's dependencies (numba) are not installed: one line naming the extra.
+        """
+        from ..core.extras import MissingExtraError, missing_extra
+
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as exc:
+            # the kernel modules re-raise a missing numba as MissingExtraError from the original
+            cause = exc if exc.name else exc.__cause__
+            extra = missing_extra(cause) if cause is not None else None
+            if extra is None:
+                raise
+            top = cause.name.split(".")[0]
+            raise MissingExtraError(
+                f"method {self.name!r} needs {top} (pip install 'mcvd[{extra}]')"
+            ) from None
 
 
 #: simulation methods by name
@@ -184,12 +326,15 @@ def simulate(
     bin_edges=None,
     keep_times: bool | None = None,
     run_dir=None,
+    run_root=None,
+    keep_run_dir: bool = True,
     executor: str | None = None,
     workers: int | None = None,
     client=None,
     scheduler: str | None = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    force: bool = False,
     **method_options,
 ):
     """Simulate a scenario with a particle method.
@@ -203,7 +348,8 @@ def simulate(
     options : FixedStepOptions or EventOptions, optional
         The method's options as one object (or give them as keywords, ``**method_options``).
     n_molecules : int, optional
-        Molecules (default: the scenario's), split over transmitters in proportion to theirs.
+        Molecules (default: the scenario's), split over transmitters in proportion to theirs;
+        at most :data:`mcvd.sim.runner.MAX_MOLECULES` (2**53).
     seed : int or None
         Root seed; the result depends only on it (not on threads, chunks, workers or scheduling).
     t_end : float, optional
@@ -212,8 +358,14 @@ def simulate(
         Time bins of the result (s); default multiples of the scenario's ``time.dt``.
     keep_times : bool, optional
         Keep every absorption time (default for up to 1e7 molecules).
-    run_dir, executor, workers, client, scheduler, chunk_size, progress
-        Execution: see :func:`mcvd.sim.runner.run_chunks` (resumable from ``run_dir``).
+    run_dir, run_root, keep_run_dir, executor, workers, client, scheduler, chunk_size, progress
+        Execution: see :func:`mcvd.sim.runner.run_chunks` (resumable from ``run_dir``; Ctrl-C
+        keeps the finished chunks and raises :class:`mcvd.sim.runner.RunInterrupted`).
+    force : bool
+        Run even when the run is estimated to take more than
+        :data:`mcvd.sim.runner.MAX_SECONDS` (24 h); a run estimated beyond
+        :data:`mcvd.sim.runner.WARN_SECONDS` (1 min) warns first (the estimate is
+        :func:`estimated_cost` per molecule over the available threads).
     **method_options
         Fields of the method's options dataclass (``dt``, ``absorption``, ``reflection``,
         ``destruction_radius`` for fixed-step; ``eps`` for event); any other name is refused.
@@ -222,6 +374,15 @@ def simulate(
     -------
     mcvd.sim.result.SimulationResult
         ``metadata["method"]`` names the method.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (one line naming the argument), a time step longer than the horizon, an
+        ``eps`` too large for the geometry (:func:`check_eps`), or a run estimated beyond 24 h
+        without ``force``.
+    mcvd.core.extras.MissingExtraError
+        numba (the ``sim`` extra) is not installed.
 
     Examples
     --------
@@ -237,6 +398,14 @@ def simulate(
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     spec = METHODS[method]
     opts = spec.make_options(options, **method_options)
+    from ..core.scenario import as_scenario
+    from .runner import check_count, run_chunks
+
+    if n_molecules is not None:
+        n_molecules = check_count(n_molecules, "n_molecules")
+    scenario = as_scenario(scenario)
+    if method == "event":
+        check_eps(opts.eps, scenario.geometry())
     mod = spec.load()
     params, n = mod.plan(
         scenario,
@@ -246,8 +415,11 @@ def simulate(
         bin_edges=bin_edges,
         keep_times=keep_times,
     )
-    from .runner import run_chunks
-
+    if method == "fixed-step" and params.dt > params.t_end:
+        raise ValueError(
+            f"dt ({params.dt:g} s) must be <= the horizon t_end ({params.t_end:g} s): a longer "
+            "step would simulate nothing"
+        )
     return run_chunks(
         mod.kernel,
         params,
@@ -255,9 +427,13 @@ def simulate(
         seed=seed,
         chunk_size=chunk_size,
         run_dir=run_dir,
+        run_root=run_root,
+        keep_run_dir=keep_run_dir,
         executor=executor,
         workers=workers,
         client=client,
         scheduler=scheduler,
         progress=progress,
+        cost=estimated_cost(method, params),
+        force=force,
     )

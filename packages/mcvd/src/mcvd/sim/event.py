@@ -84,12 +84,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.extras import MissingExtraError
 from .params import NUMBA_MISSING
 
 try:
     import numba
 except ImportError as exc:
-    raise ImportError(NUMBA_MISSING) from exc
+    raise MissingExtraError(NUMBA_MISSING) from exc
 
 from .._version import __version__
 from ..core.geometry import Geometry, slab_width
@@ -323,7 +324,8 @@ def prepare(
     mol = np.array([t.molecules for t in txs] if molecules is None else molecules, dtype=np.int64)
     if mol.shape != (len(txs),) or np.any(mol < 0):
         raise ValueError(
-            f"molecules must be {len(txs)} non-negative integers (one per transmitter)"
+            f"molecules must hold one non-negative count per transmitter ({len(txs)} "
+            f"transmitter{'s' if len(txs) > 1 else ''}), got {mol.tolist()}"
         )
     if bin_edges is None:
         bin_edges = (

@@ -46,12 +46,13 @@ import math
 
 import numpy as np
 
+from ..core.extras import MissingExtraError
 from .params import NUMBA_MISSING
 
 try:
     import numba
 except ImportError as exc:
-    raise ImportError(NUMBA_MISSING) from exc
+    raise MissingExtraError(NUMBA_MISSING) from exc
 
 __all__ = [
     "N_TERMS",

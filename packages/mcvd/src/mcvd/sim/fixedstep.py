@@ -79,6 +79,7 @@ import math
 
 import numpy as np
 
+from ..core.extras import MissingExtraError
 from .params import (
     ABSORPTION_MODES,
     KEEP_TIMES_MAX,
@@ -97,7 +98,7 @@ from .runner import ChunkTask, run_key
 try:
     from numba import njit, prange
 except ImportError as exc:
-    raise ImportError(NUMBA_MISSING) from exc
+    raise MissingExtraError(NUMBA_MISSING) from exc
 
 from ._rng import KERNEL_LOCK, normal, stream_state, uniform
 

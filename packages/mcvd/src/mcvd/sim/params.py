@@ -71,7 +71,7 @@ KEEP_TIMES_MAX = 10_000_000
 #: maximum number of time bins of the default bin grid
 MAX_BINS = 20_000
 #: the one line the numba kernels raise (ImportError) where numba is not installed
-NUMBA_MISSING = "the particle simulators need numba: pip install 'mcvd[sim]'"
+NUMBA_MISSING = "the particle simulators need numba (pip install 'mcvd[sim]')"
 #: reaction probabilities per crossing above this are refused (first-order scheme)
 REACTION_P_MAX = 0.1
 #: reaction probabilities per crossing above this warn (bias measured in the benchmark)

@@ -18,6 +18,7 @@ Units: times in s.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import numpy as np
 
 from ..core.io import atomic_write, json_safe
 
-__all__ = ["TIME_RTOL", "SimulatedResponse", "SimulationResult"]
+__all__ = ["TIME_RTOL", "ResultFileError", "SimulatedResponse", "SimulationResult"]
 
 #: relative tolerance of time comparisons: an absorption time ``tau`` counts as ``<= t`` when
 #: ``tau <= t * (1 + TIME_RTOL)``, so that absorption times on a grid of multiples of ``dt``
@@ -36,6 +37,13 @@ TIME_RTOL = 1e-9
 
 #: metadata keys that may differ between the chunks of one run (everything else must agree)
 _CHUNK_KEYS = ("n_chunks", "chunk_index", "chunk_start")
+
+
+class ResultFileError(ValueError):
+    """A result file is unreadable, damaged (checksum mismatch) or not the file expected.
+
+    The message is one line naming the file and what is wrong with it.
+    """
 
 
 def _binomial_se(F: np.ndarray, n: int) -> np.ndarray:
@@ -325,18 +333,30 @@ class SimulationResult:
         Raises
         ------
         ValueError
-            Negative/non-finite times, or a time that is not a bin edge when the absorption
-            times were not kept.
+            An empty list, negative or NaN times, a time beyond the simulated horizon
+            (``bin_edges[-1]``; ``inf`` only for an infinite horizon), or a time that is not a bin
+            edge when the absorption times were not kept.
 
         Examples
         --------
         >>> r = SimulationResult.from_absorptions([0, 0], [0.1, 0.3], 4, [0, 0.2, 0.4], 1)
         >>> r.response([0.1, 0.4]).F.tolist()
         [0.25, 0.5]
+        >>> r.response([1.0])
+        Traceback (most recent call last):
+        ...
+        ValueError: times: 1 s is beyond the simulated horizon 0.4 s (nothing is known about absorptions after it; simulate with a longer t_end)
         """
         t = self.bin_edges if times is None else np.atleast_1d(np.asarray(times, dtype=float))
-        if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
-            raise ValueError("times must be a 1-D array of finite values >= 0")
+        horizon = float(self.bin_edges[-1])
+        if t.ndim != 1 or t.size == 0 or np.any(np.isnan(t)) or np.any(t < 0):
+            raise ValueError("times must be a non-empty 1-D array of values >= 0 (s)")
+        if np.any(t > horizon * (1.0 + TIME_RTOL)):
+            bad = float(t[t > horizon * (1.0 + TIME_RTOL)][0])
+            raise ValueError(
+                f"times: {bad:g} s is beyond the simulated horizon {horizon:g} s (nothing is known "
+                "about absorptions after it; simulate with a longer t_end)"
+            )
         if self.absorption_times is not None:
             lim = t * (1.0 + TIME_RTOL)
             cnt = np.array([np.searchsorted(a, lim, side="right") for a in self.absorption_times])
@@ -391,17 +411,43 @@ class SimulationResult:
         return np.rint(np.diff(Fr, axis=1)).astype(np.int64)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
+    def _arrays(self, identity: dict | None) -> dict[str, np.ndarray]:
+        """The arrays of the ``.npz`` file (without the checksum), in a fixed order."""
+        arrays = {
+            "n_molecules": np.int64(self.n_molecules),
+            "bin_edges": self.bin_edges,
+            "counts": self.counts,
+            "metadata": np.array(json.dumps(json_safe(self.metadata), sort_keys=True)),
+            "has_times": np.bool_(self.absorption_times is not None),
+            "identity": np.array(json.dumps(json_safe(identity or {}), sort_keys=True)),
+        }
+        if self.absorption_times is not None:
+            arrays["times"] = np.concatenate([np.zeros(0), *self.absorption_times])
+            arrays["times_count"] = np.array([a.size for a in self.absorption_times], np.int64)
+        return arrays
+
+    def save(self, path: str | Path, *, identity: dict | None = None) -> Path:
         """Write the result to an ``.npz`` file atomically (temporary file + ``os.replace``).
+
+        The file carries a SHA-256 checksum of its arrays (verified by :meth:`load`) and an
+        optional ``identity`` record (what the file is, e.g. which chunk of which run).
 
         Parameters
         ----------
         path : str or Path
-            Destination (``.npz``).
+            Destination; must end in ``.npz``.
+        identity : dict, optional
+            JSON-able description of what the file holds (the runner stores the run key, chunk
+            index, seed stream and molecule range of a chunk); :meth:`load` can require it.
 
         Returns
         -------
         Path
+
+        Raises
+        ------
+        ValueError
+            A path that does not end in ``.npz``.
 
         Examples
         --------
@@ -411,16 +457,11 @@ class SimulationResult:
         >>> SimulationResult.load(p).metadata["dt"]
         0.0001
         """
-        arrays = {
-            "n_molecules": np.int64(self.n_molecules),
-            "bin_edges": self.bin_edges,
-            "counts": self.counts,
-            "metadata": np.array(json.dumps(json_safe(self.metadata))),
-            "has_times": np.bool_(self.absorption_times is not None),
-        }
-        if self.absorption_times is not None:
-            arrays["times"] = np.concatenate([np.zeros(0), *self.absorption_times])
-            arrays["times_count"] = np.array([a.size for a in self.absorption_times], np.int64)
+        path = Path(path)
+        if path.suffix != ".npz":
+            raise ValueError(f"path must end in .npz (a numpy archive), got {str(path)!r}")
+        arrays = self._arrays(identity)
+        arrays["sha256"] = np.array(_checksum(arrays))
 
         def write(tmp):
             with open(tmp, "wb") as fh:
@@ -429,17 +470,28 @@ class SimulationResult:
         return atomic_write(path, write)
 
     @classmethod
-    def load(cls, path: str | Path) -> SimulationResult:
-        """Read a result written by :meth:`save`.
+    def load(cls, path: str | Path, *, identity: dict | None = None) -> SimulationResult:
+        """Read a result written by :meth:`save`, verifying its checksum.
 
         Parameters
         ----------
         path : str or Path
             ``.npz`` file.
+        identity : dict, optional
+            The identity record the file must carry (see :meth:`save`); files without a checksum
+            are then refused too.
 
         Returns
         -------
         SimulationResult
+
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        ResultFileError
+            Unreadable (truncated, emptied, not an ``.npz``), damaged (checksum mismatch), or
+            not the expected file (another identity). One line naming the file.
 
         Examples
         --------
@@ -448,18 +500,69 @@ class SimulationResult:
         >>> p = r.save(os.path.join(tempfile.mkdtemp(), "r.npz"))
         >>> SimulationResult.load(p).counts.tolist()
         [[1]]
+        >>> _ = open(p, "r+b").truncate(100)
+        >>> SimulationResult.load(p)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        mcvd.sim.result.ResultFileError: .../r.npz is not a readable result file (BadZipFile: ...)
         """
-        with np.load(path, allow_pickle=False) as z:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file")
+        try:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except Exception as exc:  # BadZipFile, EOFError, zlib errors, "Bad CRC-32", ...
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            raise ResultFileError(
+                f"{path} is not a readable result file ({type(exc).__name__}: {msg})"
+            ) from None
+        stored = arrays.pop("sha256", None)
+        if stored is None:
+            if identity is not None:
+                raise ResultFileError(f"{path} has no checksum (written by an older mcvd)")
+        elif str(stored) != _checksum(arrays):
+            raise ResultFileError(f"{path}: checksum mismatch (the file is damaged or was edited)")
+        try:
+            found = json.loads(str(arrays.get("identity", "{}")))
+            if identity is not None and found != json_safe(identity):
+                raise ResultFileError(f"{path} holds {_describe(found)}, not {_describe(identity)}")
             times = None
-            if bool(z["has_times"]):
-                times = tuple(np.split(z["times"], np.cumsum(z["times_count"])[:-1]))
+            if bool(arrays["has_times"]):
+                times = tuple(np.split(arrays["times"], np.cumsum(arrays["times_count"])[:-1]))
             return cls(
-                int(z["n_molecules"]),
-                z["bin_edges"],
-                z["counts"],
+                int(arrays["n_molecules"]),
+                arrays["bin_edges"],
+                arrays["counts"],
                 times,
-                json.loads(str(z["metadata"])),
+                json.loads(str(arrays["metadata"])),
             )
+        except ResultFileError:
+            raise
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ResultFileError(f"{path} is not a valid result file ({exc})") from None
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of ``arrays`` (in key order)."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _describe(identity: dict) -> str:
+    """Short description of an identity record (for messages)."""
+    if not identity:
+        return "no identity record"
+    if "chunk" in identity:
+        return (
+            f"chunk {identity['chunk']} (molecules {identity.get('start')}+{identity.get('count')})"
+            f" of run {identity.get('run')}"
+        )
+    return json.dumps(identity, sort_keys=True)
 
 
 def _bin_index(edges: np.ndarray, tau: np.ndarray) -> np.ndarray:

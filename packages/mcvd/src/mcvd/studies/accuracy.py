@@ -57,7 +57,7 @@ import numpy as np
 
 from ..core.geometry import Geometry, Sphere, as_times
 from ..core.models import _register, response
-from ..core.plots import _ax, _savefig
+from ..core.plots import _ax, _savefig, pyplot
 from ..core.reference import ReferenceCurve
 
 __all__ = [
@@ -229,11 +229,48 @@ def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:
 register_reference("exact", _exact_reference)
 
 
-def _event_reference(geometry, times, **options) -> ReferenceCurve:
-    # event-driven simulator, standard error <= 5e-4 (options: se, seed, eps, executor, workers)
-    from ..sim.event import event_reference
+#: options of the event reference that only say where it runs (they cannot change its numbers)
+_WHERE = ("executor", "workers", "client")
 
-    return event_reference(geometry, times, **options)
+
+def _event_reference(geometry, times, *, run_dir=None, **options) -> ReferenceCurve:
+    """Event-driven simulator, standard error <= 5e-4 (options: se, seed, eps, executor,
+    workers). With ``run_dir``, each finished cell is kept there (``cell-<key>.json``, key =
+    hash of the geometry, times and options; verified by a checksum) and reused when the map is
+    computed again, so an interrupted map resumes."""
+    import hashlib
+    import json
+    import warnings
+    from pathlib import Path
+
+    from .._version import __version__
+    from ..core.io import atomic_write
+    from ..sim.event import event_reference
+    from ..sim.runner import RunDirWarning
+
+    if run_dir is None:
+        return event_reference(geometry, times, **options)
+    what = {k: v for k, v in sorted(options.items()) if k not in _WHERE}
+    key = repr(("event", __version__, geometry, np.asarray(times, float).tolist(), what))
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    path = Path(run_dir) / f"cell-{digest[:16]}.json"
+    if path.exists():
+        try:
+            cell = json.loads(path.read_text(encoding="utf-8"))
+            body = json.dumps([cell["key"], cell["F"], cell["uncertainty"], cell["kind"]])
+            if cell["key"] != key or cell["sha256"] != hashlib.sha256(body.encode()).hexdigest():
+                raise ValueError("checksum or key mismatch")
+            return ReferenceCurve(np.array(cell["F"]), np.array(cell["uncertainty"]), cell["kind"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            msg = f"{path} is unusable ({exc}); recomputing the cell"
+            warnings.warn(RunDirWarning(msg), stacklevel=2)
+    ref = event_reference(geometry, times, **options)
+    body = [key, ref.F.tolist(), ref.uncertainty.tolist(), ref.kind]
+    cell = dict(zip(("key", "F", "uncertainty", "kind"), body))
+    cell["sha256"] = hashlib.sha256(json.dumps(body).encode()).hexdigest()
+    text = json.dumps(cell)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return ref
 
 
 register_reference("event", _event_reference)
@@ -516,7 +553,7 @@ def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
     >>> amap = accuracy_map(["free"], gaps=[1.0, 5.0], placements=["on-plane"], times=[1.0])
     >>> fig = plot_accuracy_overview(amap)
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     places = tuple(placements) if placements is not None else amap.placements
     nr, nc = len(amap.models), len(places)
@@ -598,7 +635,7 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
     """
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     out = Path(out)
     amap = accuracy_map() if amap is None else amap

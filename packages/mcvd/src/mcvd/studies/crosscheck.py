@@ -64,15 +64,32 @@ class CrossCheck:
         Reference ``"event"`` (``uncertainty`` = standard errors).
     exact : mcvd.studies.accuracy.AccuracyMap
         Reference ``"exact"`` (same models, gaps, placements, times).
+    n_molecules : int, optional
+        Molecules of each simulated run: the standard error of a cell is then also evaluated at
+        the exact ``F`` (see :attr:`z`).
     """
 
     event: AccuracyMap
     exact: AccuracyMap
+    n_molecules: int | None = None
+
+    @property
+    def se(self) -> np.ndarray:
+        """Standard error of each cell's test: the larger of the simulation's binomial SE (at
+        the simulated ``F``) and, when :attr:`n_molecules` is known, the binomial SE at the exact
+        ``F``. The second matters where very few molecules are expected: a cell expecting 6.4 of
+        10^6 molecules that saw 1 has a simulated SE of 1e-6 (z = -5.4, although 1 or fewer
+        happens with probability 1.2 %) but an SE of 2.5e-6 at the exact F (z = -2.1)."""
+        se = self.event.uncertainty
+        if self.n_molecules is not None:
+            F = np.clip(self.exact.F_reference, 0.0, 1.0)
+            se = np.maximum(se, np.sqrt(F * (1.0 - F) / self.n_molecules))
+        return se
 
     @property
     def z(self) -> np.ndarray:
-        """``(F_event - F_exact) / SE`` per cell, shape (placements, gaps, times)."""
-        return (self.event.F_reference - self.exact.F_reference) / self.event.uncertainty
+        """``(F_event - F_exact) / SE`` per cell (:attr:`se`), shape (placements, gaps, times)."""
+        return (self.event.F_reference - self.exact.F_reference) / self.se
 
     @property
     def max_abs_z(self) -> float:
@@ -151,6 +168,8 @@ def cross_check(
     seed: int = 0,
     executor: str | None = "inline",
     workers: int | None = None,
+    run_dir=None,
+    force: bool = False,
 ) -> CrossCheck:
     """Accuracy map against the event-driven simulator and against the exact solution.
 
@@ -168,10 +187,21 @@ def cross_check(
         Base seed of the simulations.
     executor, workers
         Executor of the simulations (see :func:`mcvd.sim.runner.run_chunks`).
+    run_dir : str or Path, optional
+        Keep every finished cell there (checksummed JSON) and reuse it: an interrupted map
+        resumes.
+    force : bool
+        Run even when the map is estimated to take more than
+        :data:`mcvd.sim.runner.MAX_SECONDS` (24 h); beyond a minute it warns first.
 
     Returns
     -------
     CrossCheck
+
+    Raises
+    ------
+    ValueError
+        Bad grid or ``se``, or a map estimated beyond 24 h without ``force``.
 
     Examples
     --------
@@ -191,12 +221,39 @@ def cross_check(
         times=acc.DEFAULT_TIMES if times is None else times,
     )
     models = acc.DEFAULT_MODELS if models is None else models
+    _check_map_time(grid, se, force)
     accuracy_map = acc.accuracy_map
     event = accuracy_map(
-        models, reference="event", se=se, seed=seed, executor=executor, workers=workers, **grid
+        models,
+        reference="event",
+        se=se,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        run_dir=run_dir,
+        **grid,
     )
     exact = accuracy_map(models, reference="exact", **grid)
-    return CrossCheck(event, exact)
+    return CrossCheck(event, exact, math.ceil(0.25 / float(se) ** 2))  # event_reference's count
+
+
+def _check_map_time(grid: dict, se, force: bool) -> None:
+    """Estimate the simulations of a map (cells x runs x molecules); warn or refuse."""
+    from ..sim.api import EVENT_SECONDS_PER_MOLECULE
+    from ..sim.runner import _local_threads, check_run_time
+
+    se = float(se)
+    if not (math.isfinite(se) and 0 < se < 0.5):
+        raise ValueError(f"se must be in (0, 0.5), got {se}")
+    times = np.asarray(grid["times"], dtype=float)
+    runs = int(np.any(np.isfinite(times) & (times > 0))) + int(np.any(np.isinf(times)))
+    cells = len(grid["gaps"]) * len(grid["placements"])
+    n = math.ceil(0.25 / se**2)
+    threads = _local_threads()  # inline: numba threads; a process pool: cores // workers each
+    # plus the exact reference, ~0.15 s per cell (the 24-cell demo map: ~3 s)
+    seconds = cells * (runs * n * EVENT_SECONDS_PER_MOLECULE / threads + 0.15)
+    how = f"{cells} cells x {runs} run(s) x {n} molecules, {threads} thread(s)"
+    check_run_time(seconds, how, force)
 
 
 def plot_z_scores(cc: CrossCheck, *, ax=None):
@@ -258,9 +315,10 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     >>> "4 SE" in write_cross_check(cc, tempfile.mkdtemp())
     True
     """
-    import matplotlib.pyplot as plt
-
+    from ..core.plots import pyplot
     from .accuracy import plot_accuracy_overview
+
+    plt = pyplot()
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -335,7 +393,8 @@ def demo_section(out, seed=None):
     t0 = time.perf_counter()
     grid = dict(DEMO_GRID)
     se = grid.pop("se")
-    cc = cross_check(se=se, seed=0 if seed is None else int(seed), **grid)
+    run_dir = Path(out) / "runs" / "event_map"  # finished cells, kept across a Ctrl-C
+    cc = cross_check(se=se, seed=0 if seed is None else int(seed), run_dir=run_dir, **grid)
     body = write_cross_check(cc, out, prefix="event_map")
     text = (
         "### Simulator-based accuracy map (event-driven, walk on spheres)\n\n"

@@ -20,6 +20,7 @@ from .ber import section_ber
 from .report import Section
 
 __all__ = [
+    "RUNS",
     "SECTIONS",
     "Section",
     "paper_geometry",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 SEED = 2401_07282  # arXiv 2401.07282
+
+#: sub-folder of the output folder holding the simulations' chunks and cells while the demo runs
+#: (Ctrl-C keeps them and ``mcvd demo`` resumes from them; removed when the demo completes)
+RUNS = "runs"
 SUMMARY_HEADER = ["| case | quantity | mcvd | reference | note |", "|---|---|---|---|---|"]
 MAX_SUMMARY_ROWS = 7
 
@@ -102,9 +107,9 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
     >>> f"F(∞) = {capture(paper_geometry()).F_inf:.6f}" in sec.markdown  # exact Kelvin capture
     True
     """
-    import matplotlib.pyplot as plt
+    from ..core.plots import _savefig, plot_geometry, plot_responses, pyplot
 
-    from ..core.plots import _savefig, plot_geometry, plot_responses
+    plt = pyplot()
 
     g = paper_geometry()
     N = 1_000_000
@@ -321,15 +326,20 @@ def run_demo(out: Path) -> None:
     out : Path
         Output folder (created if missing). Each section gets an independent seed spawned from
         one fixed ``SeedSequence``. ``summary.md`` keeps the first :data:`MAX_SUMMARY_ROWS` rows.
+        The simulations keep their finished chunks and cells in ``out/runs`` (:data:`RUNS`)
+        while the demo runs: after Ctrl-C the same call resumes from them; the folder is
+        removed when the demo completes. Everything is written under ``out``.
 
     Examples
     --------
     >>> import tempfile
     >>> run_demo(Path(tempfile.mkdtemp()))  # doctest: +SKIP
     """
-    import matplotlib
+    import shutil
 
-    matplotlib.use("Agg")
+    from ..core.extras import require
+
+    require("matplotlib", "mcvd demo (its figures)").use("Agg")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(SEED).spawn(len(SECTIONS))
@@ -344,4 +354,5 @@ def run_demo(out: Path) -> None:
         *rows,
     ]
     _atomic_write(out / "summary.md", "\n".join(summary) + "\n")
+    shutil.rmtree(out / RUNS, ignore_errors=True)  # complete: nothing left to resume
     print(f"mcvd demo: wrote {out / 'report.md'}, {out / 'summary.md'}")

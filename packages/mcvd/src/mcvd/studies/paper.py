@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.curves import bin_counts, cumulative_counts, nrmse, sir_from_counts
 from ..core.freespace import free_F
-from ..core.plots import _ax, _savefig
+from ..core.plots import _ax, _savefig, pyplot
 from ..sim.api import simulate
 
 __all__ = [
@@ -607,12 +607,13 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None, *, return_pape
     """
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     n = dict(DEMO_COUNTS, **(counts or {}))
-    kw = {"executor": "inline", "seed": int(seed)}
+    # finished chunks are kept in out/runs (the demo resumes from them after Ctrl-C)
+    kw = {"executor": "inline", "seed": int(seed), "run_root": out / "runs"}
     paper = paper_topology_study(n["paper"], **kw)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     plot_hitting_rate(paper, ax=axes[0])
