@@ -7,8 +7,9 @@ only by an HTML comment on the line before its fence (blank lines between are al
 
     <!-- readme-test: skip (the reason, shown in the test report) -->
 
-READMEs and sections are listed in :data:`READMES`; a section can be handed to another runner in
-:data:`ELSEWHERE` (its blocks are then reported as skipped with that reason).
+READMEs are listed in :data:`READMES` (the dmfsharp package README runs in that package's own
+tests, which ship in its sdist). A block that imports an optional package which is not installed
+(torch) is skipped with the extra to install.
 """
 
 from __future__ import annotations
@@ -28,18 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 #: README files whose blocks run (relative to the repository root)
 READMES = ("README.md", "packages/mcvd/README.md")
 
-#: (README, level-2 section) -> why its blocks are checked elsewhere
-ELSEWHERE = {
-    ("README.md", "dmfsharp"): (
-        "the dmfsharp section's blocks run in packages/dmfsharp/tests/test_readme.py"
-    ),
-}
-
 #: seconds one block may take
 TIMEOUT = 300
 
 #: optional packages the examples use (the full install, ``make install``, has them all)
 EXTRAS = ("numba", "matplotlib")
+#: optional packages a block may import, and the extra that installs them
+OPTIONAL = {"torch": "pip install 'dmfsharp[torch]'"}
 
 LANGS = ("python", "bash")
 FENCE = re.compile(r"^```(\w*)\s*$")
@@ -130,15 +126,18 @@ def test_the_parser_finds_blocks_skips_and_sections():
 def test_readme_block_runs_verbatim(block: Block, tmp_path):
     if block.skip is not None:
         pytest.skip(f"{block.id}: {block.skip}")
-    elsewhere = ELSEWHERE.get((block.readme, block.section))
-    if elsewhere is not None:
-        pytest.skip(f"{block.id}: {elsewhere}")
+    for mod, how in OPTIONAL.items():
+        uses = re.search(rf"^\s*(import|from) {mod}\b", block.code, re.M)
+        if uses and importlib.util.find_spec(mod) is None:
+            pytest.skip(f"{block.id}: needs {mod} ({how})")
     missing = [m for m in EXTRAS if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"the README examples assume every extra (make install); missing: {missing}")
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["MPLBACKEND"] = "Agg"
+    # one BLAS thread: several threads per process oversubscribe a small machine's cores
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["MCVD_RUN_CACHE"] = str(tmp_path / ".run-cache")  # no files outside the folder
     if block.lang == "python":
         (tmp_path / "snippet.py").write_text(block.code, encoding="utf-8")

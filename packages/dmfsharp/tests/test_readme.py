@@ -1,14 +1,10 @@
 """Every code block of the dmfsharp README runs verbatim, each on its own in a fresh interpreter in
 an empty folder: ```python blocks with this tree's Python, ```bash blocks with ``dmfsharp`` and
-``python`` on PATH. The same runner takes the dmfsharp blocks of the repository README (python
-blocks that use dmfsharp and no mcvd, bash blocks whose commands are ``dmfsharp ...``).
-
-Run a README of your own with ``DMFSHARP_README=path python -m pytest tests/test_readme.py``.
+``python`` on PATH. (The repository README's blocks run in the repository's own test suite.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import re
@@ -21,26 +17,11 @@ import pytest
 
 SRC = Path(dmfsharp.__file__).resolve().parents[1]
 PACKAGE_README = SRC.parent / "README.md"
-ROOT_README = SRC.parents[2] / "README.md"
 _FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.S | re.M)
 
-#: Blocks of the repository README that do not run verbatim yet (sha256 of the block text): the
-#: escape block borrows its import from the previous block, and the command blocks use `[...]`
-#: placeholders and files of other blocks. Replacement text is proposed for the maintainers; a
-#: block whose text changed is run strictly.
-PENDING_ROOT_BLOCKS = {
-    "b036b9847fc7538b": "dmfsharp random/sharpness with [--target M.npy] placeholders",
-    "4eb1bb345d3baaea": "escape block without `import dmfsharp as dmf`",
-    "ca663fbd330a2dcf": "escape/figure/sweep commands with placeholders and no f.npz or sweep.json",
-}
 
-
-def code_blocks(path: Path, dmfsharp_only: bool = False) -> list[tuple[str, str, int]]:
-    """``(language, code, line)`` of every ```python / ```bash block of a markdown file.
-
-    With ``dmfsharp_only``, only python blocks that use dmfsharp (and not mcvd) and bash blocks
-    whose commands all start with ``dmfsharp``.
-    """
+def code_blocks(path: Path) -> list[tuple[str, str, int]]:
+    """``(language, code, line)`` of every ```python / ```bash block of a markdown file."""
     text = path.read_text(encoding="utf-8")
     out = []
     for m in _FENCE.finditer(text):
@@ -48,20 +29,8 @@ def code_blocks(path: Path, dmfsharp_only: bool = False) -> list[tuple[str, str,
         if lang not in ("python", "bash"):
             continue
         line = text.count("\n", 0, m.start()) + 1
-        if dmfsharp_only:
-            if lang == "python" and (
-                ("dmfsharp" not in code and "dmf." not in code) or "mcvd" in code
-            ):
-                continue
-            cmds = [c for c in (x.split("#")[0].strip() for x in code.splitlines()) if c]
-            if lang == "bash" and not (cmds and all(c.startswith("dmfsharp") for c in cmds)):
-                continue
         out.append((lang, code, line))
     return out
-
-
-def block_id(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()[:16]
 
 
 def run_block(lang: str, code: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -104,18 +73,13 @@ def _needs(code: str) -> str | None:
     return None
 
 
-def _params(path: Path, dmfsharp_only: bool):
-    if not path.exists():
+def _params(path: Path):
+    if not path.exists():  # an installed package without its README
         return []
-    out = []
-    for lang, code, line in code_blocks(path, dmfsharp_only):
-        marks = []
-        pending = PENDING_ROOT_BLOCKS.get(block_id(code)) if dmfsharp_only else None
-        where = "root" if dmfsharp_only else "package"
-        if pending:
-            marks.append(pytest.mark.xfail(strict=True, reason=f"not verbatim yet: {pending}"))
-        out.append(pytest.param(lang, code, id=f"{where}:{line}:{lang}", marks=marks))
-    return out
+    return [
+        pytest.param(lang, code, id=f"package:{line}:{lang}")
+        for lang, code, line in code_blocks(path)
+    ]
 
 
 def _check(lang, code, tmp_path):
@@ -131,20 +95,6 @@ def test_the_package_readme_has_blocks_of_both_kinds():
     assert kinds.count("python") >= 5 and kinds.count("bash") >= 3
 
 
-@pytest.mark.parametrize(("lang", "code"), _params(PACKAGE_README, dmfsharp_only=False))
+@pytest.mark.parametrize(("lang", "code"), _params(PACKAGE_README))
 def test_package_readme_block_runs_verbatim(lang, code, tmp_path):
-    _check(lang, code, tmp_path)
-
-
-@pytest.mark.parametrize(("lang", "code"), _params(ROOT_README, dmfsharp_only=True))
-def test_root_readme_dmfsharp_block_runs_verbatim(lang, code, tmp_path):
-    _check(lang, code, tmp_path)
-
-
-_OTHER = os.environ.get("DMFSHARP_README")
-
-
-@pytest.mark.skipif(not _OTHER, reason="set DMFSHARP_README=path to run another README's blocks")
-@pytest.mark.parametrize(("lang", "code"), _params(Path(_OTHER), True) if _OTHER else [])
-def test_other_readme_block_runs_verbatim(lang, code, tmp_path):
     _check(lang, code, tmp_path)
