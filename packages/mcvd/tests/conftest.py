@@ -1,8 +1,17 @@
-"""Shared fixtures of the mcvd tests (a Dask LocalCluster on loopback and a client of it)."""
+"""Shared fixtures of the mcvd tests (a Dask LocalCluster on loopback and a client of it).
+
+Hypothesis runs derandomized with no example database (as the repository's root conftest.py
+sets it), so these tests draw the same examples wherever they run: in the repository, or from
+an unpacked sdist outside it.
+"""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("repo", derandomize=True, database=None)
+settings.load_profile("repo")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Loss convention: ``l(W) = c * ||W_L ... W_1 - M||_F^2`` with ``c = scale = 0.5``
 curvature value scales with ``2c``.
 """
 
+from ._version import __version__
 from .closed_forms import (
     BalanceReport,
     Claim,
@@ -51,8 +52,6 @@ from .spectrum import (
 )
 from .summary import SharpnessSummary, summarize
 from .torch_adapter import from_torch, to_torch
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BalanceReport",
