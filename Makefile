@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all lint doctest install clean bench
+.PHONY: demo test test-all lint doctest install clean bench check-dist
 
 $(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ test-all: lint doctest
 
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
+
+# Build both sdists and wheels; install them in clean environments outside the repository and
+# run their smoke tests and the sdists' own tests (scripts/check_dist.py).
+check-dist: $(STAMP)
+	$(BIN)/python -m pip install --quiet build
+	$(BIN)/python scripts/check_dist.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache
