@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
 OUT    ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all lint doctest install clean bench check-dist
+.PHONY: demo test test-all lint doctest install clean bench check-dist docs
 
 $(STAMP): packages/dmfsharp/pyproject.toml packages/mcvd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,5 +47,16 @@ check-dist: $(STAMP)
 	$(BIN)/python -m pip install --quiet build
 	$(BIN)/python scripts/check_dist.py
 
+$(DOCS_STAMP): $(STAMP) docs/requirements.txt
+	$(BIN)/python -m pip install --quiet -r docs/requirements.txt
+	touch $(DOCS_STAMP)
+
+# The documentation site into $(OUT)/docs/html (warnings are errors; every gallery example runs
+# and checks its numbers).
+docs: $(DOCS_STAMP)
+	$(BIN)/ruff check docs
+	$(BIN)/python -m sphinx -W --keep-going -b html -d $(OUT)/docs/doctrees docs $(OUT)/docs/html
+	@echo "open $(OUT)/docs/html/index.html"
+
 clean:
-	rm -rf $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(OUT) .pytest_cache .ruff_cache docs/api docs/gallery docs/_generated docs/sg_execution_times.rst
