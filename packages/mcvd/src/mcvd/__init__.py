@@ -5,7 +5,7 @@ Units throughout: lengths in micrometres (µm), times in seconds (s), diffusion 
 
 Layers (each imports only the layers listed before it): :mod:`mcvd.core` (geometry,
 scenarios, analytic and exact models, curves), :mod:`mcvd.sim` (particle simulators, runner,
-results), :mod:`mcvd.studies` (accuracy map, cross-checks, paper studies, demo) and
+results), :mod:`mcvd.comm` (communication: count law, BER), :mod:`mcvd.studies` (accuracy map, cross-checks, paper studies, demo) and
 :mod:`mcvd.cli` (the command line). The names below are the public API, loaded on first use.
 """
 
@@ -49,6 +49,7 @@ _EXPORTS = {
     ),
     **dict.fromkeys(("EventOptions", "FixedStepOptions", "simulate"), "sim.api"),
     **dict.fromkeys(("SimulatedResponse", "SimulationResult"), "sim.result"),
+    **dict.fromkeys(("ber", "count_law", "slot_probabilities"), "comm"),
     "example_path": "examples",
     "load_example": "examples",
 }
@@ -95,8 +96,10 @@ __all__ = [
     "Transmitter",
     "__version__",
     "available_models",
+    "ber",
     "capacitance",
     "capture",
+    "count_law",
     "example_path",
     "get_model",
     "image_system",
@@ -108,4 +111,5 @@ __all__ = [
     "response",
     "scenario_from_dict",
     "simulate",
+    "slot_probabilities",
 ]

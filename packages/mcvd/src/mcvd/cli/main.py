@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ._common import parse_times
+from .ber import add_ber_parser
 
 
 def _cmd_demo(args) -> int:
@@ -100,7 +101,7 @@ def _cmd_capture(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``mcvd`` argument parser (demo, example, response, capture, simulate, export-smoldyn,
-    crosscheck).
+    crosscheck, ber).
 
     Returns
     -------
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .crosscheck import add_crosscheck_parser
 
     add_crosscheck_parser(sub)
+    add_ber_parser(sub)
     return parser
 
 

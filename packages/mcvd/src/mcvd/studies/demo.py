@@ -16,6 +16,7 @@ import numpy as np
 from ..core.curves import bin_counts, halfspace_bounds, max_error, nrmse, peak_time
 from ..core.geometry import Geometry
 from ..core.models import available_models, capture, response
+from .ber import section_ber
 from .report import Section
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 
 SEED = 2401_07282  # arXiv 2401.07282
 SUMMARY_HEADER = ["| case | quantity | mcvd | reference | note |", "|---|---|---|---|---|"]
-MAX_SUMMARY_ROWS = 6
+MAX_SUMMARY_ROWS = 7
 
 
 def paper_geometry() -> Geometry:
@@ -308,6 +309,7 @@ SECTIONS: list[Callable[[Path, np.random.SeedSequence], Section]] = [
     section_accuracy,
     section_fixed_step,
     section_event_map,
+    section_ber,
 ]
 
 
