@@ -101,7 +101,8 @@ benchgen.write_benchmarks(ROOT, HERE / "_generated" / "benchmarks.md")
 # autosummary's one-line summaries end at the first ". "; the last dot of an ellipsis inside a
 # literal (``W_L ... W_1``) is no sentence end.
 sphinx.ext.autosummary.periods_re = re.compile(r"(?<!\.)\.(?:\s+)")
-autosummary_generate = True
+# the generated module pages, listed explicitly: an incremental build does not know new ones yet
+autosummary_generate = sorted(str(p.relative_to(HERE)) for p in (HERE / "api").glob("*/*.rst"))
 autosummary_generate_overwrite = True
 autosummary_imported_members = False
 autosummary_context = {"aliases_of": _ALIASES_OF}
