@@ -111,10 +111,9 @@ def check_metadata(lib: str, text: str, where: str) -> str:
     ]
     require(not missing, f"{where}: classifiers missing: {missing}")
     require(meta["Description-Content-Type"] == "text/markdown", f"{where}: README not markdown")
-    body = meta.get_payload() or ""
-    require(
-        len(body) > 1500 and f"# {lib}" in body, f"{where}: the long description is not the README"
-    )
+    body = (meta.get_payload() or "").strip()
+    readme = (ROOT / "packages" / lib / "README.md").read_text(encoding="utf-8").strip()
+    require(body == readme, f"{where}: the long description is not packages/{lib}/README.md")
     return meta["Version"]
 
 
