@@ -133,7 +133,7 @@ sphinx_gallery_conf = {
     "examples_dirs": ["examples/dmfsharp", "examples/mcvd"],
     "gallery_dirs": ["gallery/dmfsharp", "gallery/mcvd"],
     "filename_pattern": r"/plot_",  # every example runs at build time
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.example_order",
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
@@ -171,7 +171,8 @@ html_theme_options = {
     "icon_links": [],
     "logo": {"text": "dmfsharp & mcvd"},
 }
-html_sidebars = {"index": [], "getting_started": [], "citation": [], "changelog": []}
+# no section navigation on pages that have no sub-pages
+html_sidebars = {page: [] for page in ("index", "getting_started", "validation", "benchmarks")}
 html_context = {"default_mode": "light"}
 
 
