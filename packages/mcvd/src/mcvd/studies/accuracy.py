@@ -216,7 +216,7 @@ class AccuracyMap:
         return np.max(np.abs(self.error[..., sel]), axis=-1)
 
     def table(self) -> str:
-        """Markdown table: max |error| over finite times and the capture error, per gap.
+        """Markdown table: max ``|error|`` over finite times and the capture error, per gap.
 
         Each cell is ``max_t |ΔF| / |ΔF(∞)|`` (absolute F).
         """

@@ -77,17 +77,17 @@ class CrossCheck:
         return self.max_abs_z <= 4.0
 
     def model_errors(self) -> dict[str, tuple[float, float]]:
-        """Per model: (max |error| vs the simulator, max |error| vs exact) over the whole grid."""
+        """Per model: (max ``|error|`` vs the simulator, max ``|error|`` vs exact) over the grid."""
         ev = np.max(np.abs(self.event.error), axis=(1, 2, 3))
         ex = np.max(np.abs(self.exact.error), axis=(1, 2, 3))
         return {m: (float(ev[i]), float(ex[i])) for i, m in enumerate(self.event.models)}
 
     def max_error_difference(self) -> float:
-        """Largest ``|error_vs_event - error_vs_exact|`` over models and cells (= max |ΔF_ref|)."""
+        """Largest ``|error_vs_event - error_vs_exact|`` over models and cells (= max ``|ΔF_ref|``)."""
         return float(np.max(np.abs(self.event.error - self.exact.error)))
 
     def table(self) -> str:
-        """Markdown table: each model's max |error| against both references, and the ratio to the
+        """Markdown table: each model's max ``|error|`` against both references, and the ratio to the
         paper's model (the higher-order model's goal is <= 1/5)."""
         errs = self.model_errors()
         paper = errs.get(PAPER_MODEL)
