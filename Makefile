@@ -55,7 +55,7 @@ $(DOCS_STAMP): $(STAMP) docs/requirements.txt
 # and checks its numbers).
 docs: $(DOCS_STAMP)
 	$(BIN)/ruff check docs
-	$(BIN)/python -m sphinx -W --keep-going -b html -d $(OUT)/docs/doctrees docs $(OUT)/docs/html
+	$(BIN)/python -m sphinx -q -W --keep-going -b html -d $(OUT)/docs/doctrees docs $(OUT)/docs/html
 	@echo "open $(OUT)/docs/html/index.html"
 
 clean:
