@@ -96,10 +96,11 @@ def _cmd_figure(args) -> int:
     else:
         results = figures.matrix_escape_experiments(seed=args.seed)
         fig, tables = figures.matrix_figure(results), [escape_table(r) for r in results]
-    png = args.output / f"{args.name}.png"
-    fig.savefig(png, dpi=110)
+    path = figures.save_figure(
+        fig, args.output / f"{args.name}.{args.format}", fmt=args.format, dpi=args.dpi
+    )
     (args.output / f"{args.name}.md").write_text("\n\n".join(tables) + "\n")
-    print(f"wrote {png} and {args.output / (args.name + '.md')}")
+    print(f"wrote {path} and {args.output / (args.name + '.md')}")
     return 0
 
 
@@ -199,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=["fig1", "matrix"])
     p.add_argument("-o", "--output", type=Path, default=Path("out/dmfsharp"), help="folder")
     p.add_argument("--seed", type=int, default=0)
+    from .figures import FIGURE_FORMATS
+
+    p.add_argument(
+        "--format", choices=FIGURE_FORMATS, default="png", help="file format (default png)"
+    )
+    p.add_argument("--dpi", type=int, default=200, help="resolution of a png (default 200)")
     p.set_defaults(func=_cmd_figure)
 
     p = sub.add_parser(
