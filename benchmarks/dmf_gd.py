@@ -1,6 +1,6 @@
 """GD steps per second: dmfsharp's analytic-gradient engine versus the same GD with torch autograd.
 
-Issue 3 benchmark. Two cases, measured in one run:
+Two cases, measured in one run:
 
 * ``L = 10``, all widths 256 (655k parameters, float64): BLAS-bound. Both codes need the same
   ``3(L-1)`` matrix products per step (forward prefix products + back-propagation), so the
@@ -24,7 +24,7 @@ import timeit
 
 import numpy as np
 from dmfsharp import gaussian_minimizer, scalar_minimizer, sharpness
-from dmfsharp.gd import gd
+from dmfsharp import gradient_descent as gd
 
 
 def _best(fn, repeats: int) -> float:

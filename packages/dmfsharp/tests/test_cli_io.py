@@ -133,6 +133,7 @@ def test_console_script_subprocess(tmp_path):
 
 
 def test_demo_writes_report_summary_and_figures(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib", reason="plot extra (matplotlib) not installed")
     from dmfsharp import demo
 
     # only the sharpness sections here (the escape section has its own test); `make demo` runs all
@@ -162,7 +163,11 @@ def test_torch_adapter_round_trip():
         torch.nn.Linear(5, 4, bias=False),
         torch.nn.Linear(4, 2, bias=False),
     ).double()
-    fac = dmf.from_torch(net)
+    with pytest.raises(ValueError, match="has no target of its own") as info:
+        dmf.from_torch(net)  # never the product as a silent target
+    assert "\n" not in str(info.value) and "Data(X, Y)" in str(info.value)
+    product = net[2].weight @ net[1].weight @ net[0].weight
+    fac = dmf.from_torch(net, target=product)
     assert fac.dims == (3, 5, 4, 2) and fac.is_minimizer()
     x = torch.randn(7, 3, dtype=torch.float64)
     np.testing.assert_allclose(net(x).detach().numpy(), x.numpy() @ fac.product.T, rtol=1e-12)
@@ -172,9 +177,19 @@ def test_torch_adapter_round_trip():
     target = torch.zeros(2, 3, dtype=torch.float64)
     assert not dmf.from_torch(net, target=target).is_minimizer()
     with pytest.raises(ValueError, match="has a bias"):
-        dmf.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2)))
-    with pytest.raises(TypeError, match=r"model\[1\]"):
-        dmf.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False), torch.nn.ReLU()))
+        dmf.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2)), target=np.zeros((2, 3)))
+    with pytest.raises(TypeError, match=r"model\[1\].*no nonlinearities"):
+        dmf.from_torch(
+            torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False), torch.nn.ReLU()),
+            target=np.zeros((2, 3)),
+        )
+    # a single nn.Linear is a depth-1 network (it used to fail with "'Linear' is not iterable")
+    lin = torch.nn.Linear(3, 2, bias=False).double()
+    one = dmf.from_torch(lin, target=np.zeros((2, 3)))
+    assert one.depth == 1
+    np.testing.assert_array_equal(one.weights[0], lin.weight.detach().numpy())
+    with pytest.raises(TypeError, match=r"expected nn\.Linear, nn\.Sequential"):
+        dmf.from_torch(torch.nn.ReLU(), target=np.zeros((2, 3)))
 
 
 def test_package_imports_without_touching_torch():

@@ -44,7 +44,10 @@ def test_figure1_numbers(fig1):
     assert stable.eta_factor < 1 and not stable.escaped
     assert unstable[-1].eta > 2.0 / res.flattest  # one step size with no stable minimizer
     for run in unstable:
-        assert run.escape_step == math.ceil(run.predicted_escape_step)
+        # first integer step past the prediction, allowing the prediction rounding slack
+        slack = 1e-6
+        p = run.predicted_escape_step
+        assert math.ceil(p - slack) <= run.escape_step <= math.ceil(p + slack)
         assert run.outcome != "diverged"
     assert unstable[-1].outcome != "converged"
     for run in res.runs:

@@ -22,7 +22,15 @@ from dmfsharp.escape import (
     null_direction,
     predicted_escape_step,
 )
-from dmfsharp.gd import gd, gd_batch
+from dmfsharp.gd import gd_batch
+from dmfsharp.gd import gradient_descent as gd
+
+
+def _first_step_after(step, predicted: float, slack: float) -> bool:
+    """Whether ``step`` is the first integer step at or past ``predicted`` (``ceil``), allowing
+    the prediction an uncertainty ``slack`` (a prediction within ``slack`` of an integer may
+    round either way on another CPU's log/summation kernels)."""
+    return math.ceil(predicted - slack) <= step <= math.ceil(predicted + slack)
 
 
 def _reference_gd(fac: Factorization, eta: float, steps: int, scale: float = 0.5):
@@ -84,9 +92,13 @@ def test_batch_equals_single_runs():
     batch = gd_batch(facs, etas, 40, directions=dirs, record_every=7)
     for f, e, r in zip(facs, etas, batch):
         single = gd(f, e, 40, direction=dirs[0], record_every=7)
-        np.testing.assert_array_equal(r.final.to_vector(), single.final.to_vector())
+        # batched (strided views, np.matmul over a stack) and single runs may sum in another
+        # order: 40 steps of O(1) parameters agree to rounding, far below any GD effect
+        np.testing.assert_allclose(
+            r.final.to_vector(), single.final.to_vector(), rtol=0, atol=1e-13
+        )
         np.testing.assert_array_equal(r.trace.steps, [0, 7, 14, 21, 28, 35, 40])
-        np.testing.assert_allclose(r.trace.loss, single.trace.loss, rtol=1e-14)
+        np.testing.assert_allclose(r.trace.loss, single.trace.loss, rtol=1e-12)
 
 
 @pytest.mark.parametrize("dims", [(3, 4, 4, 2), (1, 1, 1, 1, 1, 1)])
@@ -190,7 +202,7 @@ def test_scalar_escape_against_closed_form():
         predicted = math.log(1e3) / math.log(q)
         # c_0 is measured on the rounded start: relative error ~ 2.2e-16 / 1e-9 ~ 1e-7 in c_0
         assert run.predicted_escape_step == pytest.approx(predicted, abs=1e-6 / math.log(q))
-        assert run.escape_step == math.ceil(predicted)
+        assert _first_step_after(run.escape_step, predicted, slack=1e-6 / math.log(q))
         assert run.outcome in ("converged", "oscillating")
     for run in res.runs:
         if run.outcome == "converged":

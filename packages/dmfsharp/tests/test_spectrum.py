@@ -173,9 +173,12 @@ def test_lanczos_k_on_a_larger_minimizer_matches_dense_k():
     # eigenvectors agree up to sign
     overlap = abs(np.dot(lan.flat_eigenvector(), dense.flat_eigenvector()))
     assert overlap == pytest.approx(1.0, abs=1e-8)
-    # auto picks Lanczos above the dense threshold
+    # auto: dense eigh of the smaller exact problem (J^T J, 306 parameters < d_L d_0 = 500)
     big = dmf.gaussian_minimizer((25, 6, 6, 20), rng=1)
-    assert dmf.sharpness(big).method == "lanczos-K"
+    auto = dmf.sharpness(big)
+    assert auto.method == "dense-JtJ" and auto.gauss_newton
+    forced = dmf.sharpness(big, method="lanczos-K", tol=1e-10)
+    assert auto.lambda_max == pytest.approx(forced.lambda_max, rel=1e-12)
 
 
 def test_top_eigenpairs_match_dense_hessian():
@@ -271,7 +274,7 @@ def test_lanczos_k_on_a_mid_size_minimizer_matches_torch_autodiff():
     H = torch_hessian(fac, 0.5)
     w = np.linalg.eigvalsh(H)
     res = dmf.sharpness(fac)
-    assert res.method == "lanczos-K" and res.converged
+    assert res.method.startswith("lanczos") and res.gauss_newton and res.converged
     assert res.lambda_max == pytest.approx(w[-1], rel=1e-10)
     v = res.flat_eigenvector()
     assert np.linalg.norm(H @ v - res.lambda_max * v) <= 1e-6 * w[-1]
@@ -291,16 +294,16 @@ def test_non_convergence_is_reported_not_hidden():
 def test_kronecker_subspace_start_then_lanczos_matches_hvp_lanczos(dims):
     # min(d_L, d_0) >= 32: Lanczos on K starts from the Kronecker-subspace Ritz vector.
     # Reference: Lanczos on the analytic Hessian-vector product (no K), random start.
-    from dmfsharp.spectrum import (
+    from dmfsharp.operators import (
         KRON_START_MIN_WIDTH,
-        _kronecker_subspace_start,
-        _rank_one_start,
+        kronecker_subspace_start,
+        rank_one_start,
     )
 
     fac = dmf.gaussian_minimizer(dims, rng=5)
     assert min(dims[0], dims[-1]) >= KRON_START_MIN_WIDTH
-    res = dmf.sharpness(fac)
-    assert res.method == "lanczos-K" and res.converged
+    res = dmf.sharpness(fac, method="lanczos-K")
+    assert res.method == "lanczos-K" and res.converged and "Kronecker" in res.note
     ref = dmf.sharpness(fac, method="lanczos-hvp", tol=1e-13, rng=1)
     assert res.lambda_max == pytest.approx(ref.lambda_max, rel=1e-10)
     u = res.flat_eigenvector()
@@ -308,7 +311,7 @@ def test_kronecker_subspace_start_then_lanczos_matches_hvp_lanczos(dims):
     assert np.linalg.norm(Hu - res.lambda_max * u) <= 1e-6 * res.lambda_max
     # the start vector is a unit Ritz vector: Rayleigh quotient <= lambda_max(K), and close
     K = dmf.k_operator(fac)
-    X = _kronecker_subspace_start(K, _rank_one_start(fac, K, 0), 0)
+    X = kronecker_subspace_start(K, rank_one_start(fac, K, 0), 0)
     assert np.linalg.norm(X) == pytest.approx(1.0, abs=1e-12)
     rq = 2 * 0.5 * float(np.sum(X * K.apply(X)))
     assert res.lambda_max * (1 - 1e-3) <= rq <= res.lambda_max * (1 + 1e-12)
@@ -344,8 +347,10 @@ def test_large_minimizer_matches_autograd_hvp_lanczos():
     op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
     v0 = np.random.default_rng(0).standard_normal(n)
     ref = eigsh(op, k=1, which="LA", tol=1e-12, v0=v0, return_eigenvectors=False)[0]
-    res = dmf.sharpness(fac)
+    res = dmf.sharpness(fac, method="lanczos-K")
     assert res.method == "lanczos-K" and "Kronecker" in res.note
     assert res.lambda_max == pytest.approx(ref, rel=1e-10)
+    auto = dmf.sharpness(fac)
+    assert auto.gauss_newton and auto.lambda_max == pytest.approx(ref, rel=1e-10)
     u = res.flat_eigenvector()
     assert np.linalg.norm(matvec(u) - res.lambda_max * u) <= 1e-6 * ref

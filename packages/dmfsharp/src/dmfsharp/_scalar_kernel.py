@@ -6,124 +6,37 @@ numba kernel runs the same loop — same update, records, divergence and stop ru
 order of floating-point operations for the update — entirely in compiled code. It does not
 compute the per-step diagnostics (sharpness, balance), which call back into Python; ``gd_batch``
 uses it only when ``sharpness_every is None``. ``AVAILABLE`` is False when numba is missing, and
-``gd_batch`` then keeps the numpy loop.
+``gd_batch`` then keeps the numpy loop. numba is imported (and the kernel compiled, or loaded
+from numba's cache) on the first call of :func:`get_loop`, not at ``import dmfsharp``.
+
+The kernel runs at most ``t_stop - t`` steps per call and keeps its state (``active``, ``state =
+[t, i_rec]``) in arrays, so the caller runs a long loop as a sequence of short calls and a Ctrl-C
+(``KeyboardInterrupt``, delivered between calls) stops it within one call (~0.1 s).
 """
 
 from __future__ import annotations
 
-import math
+import importlib.util
 
-import numpy as np
+__all__ = ["AVAILABLE", "get_loop"]
 
-try:
-    from numba import njit
-except ImportError:  # optional dependency
-    AVAILABLE = False
-    scalar_gd_loop = None
-else:
-    AVAILABLE = True
+#: Whether numba is installed (checked without importing it).
+AVAILABLE = importlib.util.find_spec("numba") is not None
 
-    @njit(cache=True, nogil=True)
-    def scalar_gd_loop(
-        w,  # (B, L) parameters, updated in place
-        m,  # (B,) targets
-        eta,  # (B,)
-        c,
-        ref,  # (B, L) reference points
-        dirv,  # (B, L) unit directions
-        bound,  # (B,) divergence bounds
-        target_norm,  # (B,)
-        stop_tol,  # < 0: no stop rule
-        stop_dist,
-        steps,
-        record_every,
-        keep_iterates,
-        rec_steps,  # (n_rec,) out
-        rec,  # (3, n_rec, B) out
-        rec_iter,  # (n_rec, B, L) out (or a dummy when not kept)
-        n_valid,  # (B,) out
-        status,  # (B,) out: 0 completed, 1 converged, 2 diverged
-        taken,  # (B,) out
-    ):
-        B, L = w.shape
-        active = np.ones(B, dtype=np.bool_)
-        done = np.zeros(B, dtype=np.bool_)
-        loss = np.zeros(B)
-        grad = np.zeros((B, L))
-        pre = np.ones(L)
-        suf = np.ones(L)
-        c2 = 2.0 * c
-        i_rec = 0
-        t = 0
-        while True:
-            any_done = False
-            any_left = False
-            for b in range(B):
-                done[b] = False
-                if not active[b]:
-                    continue
-                for k in range(1, L):
-                    pre[k] = pre[k - 1] * w[b, k - 1]
-                for k in range(L - 2, -1, -1):
-                    suf[k] = suf[k + 1] * w[b, k + 1]
-                r = pre[L - 1] * w[b, L - 1] - m[b]
-                lb = c * r * r
-                ok = math.isfinite(lb) and lb <= bound[b]
-                g = c2 * r
-                for k in range(L):
-                    grad[b, k] = pre[k] * suf[k] * g  # finiteness: checked with the update
-                loss[b] = lb
-                if not ok:
-                    active[b] = False
-                    status[b] = 2
-                    continue
-                if stop_tol >= 0 and math.sqrt(max(lb, 0.0) / c) / target_norm[b] <= stop_tol:
-                    far = 0.0
-                    for k in range(L):
-                        far += (w[b, k] - ref[b, k]) ** 2
-                    if math.sqrt(far) >= stop_dist:
-                        done[b] = True
-                        any_done = True
-                if not done[b]:
-                    any_left = True
-            last = t == steps or not any_left
-            if t % record_every == 0 or last or any_done:
-                rec_steps[i_rec] = t
-                for b in range(B):
-                    d2 = 0.0
-                    comp = 0.0
-                    for k in range(L):
-                        diff = w[b, k] - ref[b, k]
-                        d2 += diff * diff
-                        comp += diff * dirv[b, k]
-                    rec[0, i_rec, b] = loss[b]
-                    rec[1, i_rec, b] = math.sqrt(d2)
-                    rec[2, i_rec, b] = comp
-                    if keep_iterates:
-                        for k in range(L):
-                            rec_iter[i_rec, b, k] = w[b, k]
-                i_rec += 1
-                for b in range(B):
-                    if active[b]:
-                        n_valid[b] = i_rec
-            for b in range(B):
-                if done[b]:
-                    status[b] = 1
-                    active[b] = False
-            if last:
-                return i_rec
-            for b in range(B):
-                if not active[b]:
-                    continue
-                ok = True
-                for k in range(L):
-                    grad[b, k] = grad[b, k] * eta[b]
-                    ok = ok and math.isfinite(w[b, k] - grad[b, k])
-                if not ok:
-                    status[b] = 2
-                    active[b] = False
-                    continue
-                for k in range(L):
-                    w[b, k] = w[b, k] - grad[b, k]
-                taken[b] += 1
-            t += 1
+
+def get_loop():
+    """The compiled loop ``scalar_gd_loop``, or None when numba cannot be imported (imports
+    numba on the first call).
+
+    Examples
+    --------
+    >>> get_loop() is None or callable(get_loop())
+    True
+    """
+    if not AVAILABLE:
+        return None
+    try:
+        from ._scalar_kernel_impl import scalar_gd_loop
+    except ImportError:  # installed but not importable (e.g. built for another numpy)
+        return None
+    return scalar_gd_loop

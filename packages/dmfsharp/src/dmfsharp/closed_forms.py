@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .factorization import Factorization, check_scale
-from .spectrum import sharpness
+from .factorization import Factorization, check_scale, check_tolerance
+from .spectrum import _scalar_lambda, sharpness
 
 __all__ = [
     "BalanceReport",
@@ -40,6 +40,15 @@ __all__ = [
 
 def _norm2(a: np.ndarray) -> float:
     return float(np.linalg.norm(a, 2))
+
+
+def _require_factorization_loss(fac: Factorization, what: str) -> None:
+    """The closed forms and claims below are about ``c ||P - M||^2``, not a data loss."""
+    if fac.data is not None:
+        raise ValueError(
+            f"fac: {what} is a statement about the factorization loss c||P - M||^2, not a data "
+            "loss; use dmfsharp.sharpness on data"
+        )
 
 
 def scalar_sharpness(fac: Factorization, scale: float = 0.5, rtol_minimizer: float = 1e-10):
@@ -69,10 +78,11 @@ def scalar_sharpness(fac: Factorization, scale: float = 0.5, rtol_minimizer: flo
     13.0
     """
     c = check_scale(scale)
+    _require_factorization_loss(fac, "the scalar closed form")
     if max(fac.dims) != 1:
         raise ValueError(f"fac: scalar closed form needs all widths 1, got dims {fac.dims}")
     fac.require_minimizer(rtol_minimizer, what="fac")
-    return 2.0 * c * float(sum((a[0, 0] * b[0, 0]) ** 2 for a, b in zip(fac.lefts, fac.rights)))
+    return _scalar_lambda(fac, c)
 
 
 def depth2_sharpness(fac: Factorization, scale: float = 0.5, rtol_minimizer: float = 1e-10):
@@ -99,6 +109,7 @@ def depth2_sharpness(fac: Factorization, scale: float = 0.5, rtol_minimizer: flo
     2.0
     """
     c = check_scale(scale)
+    _require_factorization_loss(fac, "the depth-2 closed form")
     if fac.depth != 2:
         raise ValueError(f"fac: the depth-2 closed form needs depth 2, got depth {fac.depth}")
     fac.require_minimizer(rtol_minimizer, what="fac")
@@ -226,8 +237,7 @@ def balance(fac: Factorization, rtol: float = 1e-8) -> BalanceReport:
     >>> rep.is_frobenius_balanced, rep.is_spectral_balanced
     (True, True)
     """
-    if not (np.isfinite(rtol) and rtol >= 0):
-        raise ValueError(f"rtol: must be finite and >= 0, got {rtol!r}")
+    rtol = check_tolerance(rtol, "rtol")
     imb = frobenius_imbalance(fac)
     a = spectral_products(fac)
     hi, lo = float(a.max()), float(a.min())
@@ -322,7 +332,9 @@ def spectral_norm_bound(
     (408.0, False)
     """
     c = check_scale(scale)
+    rtol = check_tolerance(rtol, "rtol")
     fac.require_minimizer(rtol_minimizer, what="fac")
+    ce = c * fac.loss_weight
     na = [_norm2(a) for a in fac.lefts]
     nb = [_norm2(b) for b in fac.rights]
     a = np.array(na) * np.array(nb)
@@ -330,7 +342,7 @@ def spectral_norm_bound(
     left = _alignment([fac.lefts[k] @ fac.lefts[k].T for k in active], [na[k] for k in active])
     right = _alignment([fac.rights[k].T @ fac.rights[k] for k in active], [nb[k] for k in active])
     return SpectralNormBound(
-        value=2.0 * c * float(np.sum(a**2)),
+        value=2.0 * ce * float(np.sum(a**2)),
         aligned=bool(left >= 1 - rtol and right >= 1 - rtol),
         alignment_left=left,
         alignment_right=right,
@@ -371,7 +383,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimsReport:
-    """Sharpness facts and the claims of spec section 3.8 evaluated on one minimizer.
+    """Sharpness facts and the balance/flatness claims evaluated on one minimizer.
 
     Attributes
     ----------
@@ -419,7 +431,7 @@ class ClaimsReport:
 def check_claims(
     fac: Factorization, scale: float = 0.5, *, rtol: float = 1e-8, rtol_minimizer: float = 1e-10
 ) -> ClaimsReport:
-    """Evaluate the sharpness claims (spec section 3, paper abstract) on one minimizer.
+    """Evaluate the sharpness claims (derived facts and the paper's abstract) on one minimizer.
 
     Claims (``spec``: proved; ``paper``: quoted, tested here):
 
@@ -457,6 +469,8 @@ def check_claims(
     ['constant-a-sufficient']
     """
     c = check_scale(scale)
+    _require_factorization_loss(fac, "check_claims")
+    rtol = check_tolerance(rtol, "rtol")
     fac.require_minimizer(rtol_minimizer, what="fac")
     lam = sharpness(fac, c, rtol_minimizer=rtol_minimizer).lambda_max
     flat = flattest_sharpness(fac.target, fac.depth, c)

@@ -10,10 +10,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .factorization import Factorization
+from .factorization import Factorization, as_generator, check_count, real_matrix
+
+#: ``gaussian_minimizer`` refuses factorizations whose arrays (factors, partial products and
+#: product) would need more than this many bytes; pass ``max_bytes`` to allow more.
+MAX_BYTES = 4 * 2**30
 
 __all__ = [
     "balanced_minimizer",
+    "estimated_bytes",
     "gaussian_minimizer",
     "random_target",
     "scalar_minimizer",
@@ -23,14 +28,44 @@ __all__ = [
 
 def _check_dims(dims: Sequence[int]) -> tuple[int, ...]:
     try:
-        dims = tuple(int(d) for d in dims)
-    except (TypeError, ValueError):
+        dims = tuple(dims)
+    except TypeError:
         raise TypeError(f"dims: expected a sequence of integers, got {dims!r}") from None
+    for d in dims:  # 2.5 or "3" are refused, not truncated
+        if isinstance(d, bool) or not isinstance(d, int | np.integer):
+            raise TypeError(f"dims: every width must be an integer, got {d!r} in {dims!r}")
+    dims = tuple(int(d) for d in dims)
     if len(dims) < 2:
         raise ValueError(f"dims: need (d_0, ..., d_L) with L >= 1, got {dims}")
     if min(dims) < 1:
         raise ValueError(f"dims: every width must be >= 1, got {dims}")
     return dims
+
+
+def estimated_bytes(dims: Sequence[int]) -> int:
+    """Memory (bytes) of a float64 factorization with these dims: the factors, the partial
+    products ``B_k`` and ``A_k`` (``d_k d_0`` and ``d_L d_k``) and the product and target.
+
+    Examples
+    --------
+    >>> estimated_bytes((100_000, 100_000)) > 10**11      # two 1e10-entry arrays and more
+    True
+    """
+    dims = _check_dims(dims)
+    d0, dl = dims[0], dims[-1]
+    n = sum(dims[i] * dims[i + 1] for i in range(len(dims) - 1))
+    partial = sum(d * d0 + dl * d for d in dims[1:-1]) + d0 * d0 + dl * dl
+    return 8 * (n + partial + 2 * dl * d0)
+
+
+def _check_size(dims: tuple[int, ...], max_bytes: float) -> None:
+    need = estimated_bytes(dims)
+    if need > max_bytes:
+        raise ValueError(
+            f"dims: a factorization with dims {','.join(map(str, dims))} needs about "
+            f"{need / 2**30:.3g} GiB (factors, partial products, product), more than "
+            f"max_bytes = {max_bytes / 2**30:.3g} GiB"
+        )
 
 
 def _random_orthonormal(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -39,7 +74,9 @@ def _random_orthonormal(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def gaussian_minimizer(dims: Sequence[int], rng=None) -> Factorization:
+def gaussian_minimizer(
+    dims: Sequence[int], rng=None, *, max_bytes: float = MAX_BYTES
+) -> Factorization:
     """Random minimizer: Gaussian factors, target set to their product.
 
     ``W_i`` has i.i.d. ``N(0, 1/d_{i-1})`` entries (variance-preserving scaling, so the product
@@ -51,6 +88,8 @@ def gaussian_minimizer(dims: Sequence[int], rng=None) -> Factorization:
         ``(d_0, d_1, ..., d_L)``.
     rng : Generator, SeedSequence or int, optional
         Random source.
+    max_bytes : float, default 4 GiB
+        Refuse (before allocating) when :func:`estimated_bytes` exceeds this.
 
     Returns
     -------
@@ -64,7 +103,8 @@ def gaussian_minimizer(dims: Sequence[int], rng=None) -> Factorization:
     ((4, 8, 8, 3), True)
     """
     dims = _check_dims(dims)
-    g = np.random.default_rng(rng)
+    _check_size(dims, max_bytes)
+    g = as_generator(rng)
     ws = [
         g.standard_normal((dims[i + 1], dims[i])) / np.sqrt(dims[i]) for i in range(len(dims) - 1)
     ]
@@ -83,10 +123,15 @@ def random_target(shape: tuple[int, int], rank: int | None = None, rng=None) -> 
     >>> int(np.linalg.matrix_rank(random_target((5, 6), rank=2, rng=0)))
     2
     """
-    m, n = (int(s) for s in shape)
-    g = np.random.default_rng(rng)
+    try:
+        m, n = shape
+    except (TypeError, ValueError):
+        raise TypeError(f"shape: expected (rows, columns), got {shape!r}") from None
+    m, n = check_count(m, "shape"), check_count(n, "shape")
+    g = as_generator(rng)
     if rank is None:
         return g.standard_normal((m, n))
+    rank = check_count(rank, "rank", minimum=0)
     if not 0 <= rank <= min(m, n):
         raise ValueError(f"rank: must be in [0, min(shape)] = [0, {min(m, n)}], got {rank}")
     if rank == 0:
@@ -123,9 +168,7 @@ def balanced_minimizer(target, dims: Sequence[int] | None = None, rng=None) -> F
     >>> np.allclose(fac.product, np.diag([3.0, 1.0]))
     True
     """
-    M = np.array(target, dtype=np.float64)
-    if M.ndim != 2:
-        raise ValueError(f"target: expected a 2-D array, got shape {M.shape}")
+    M = real_matrix(target, "target")
     U, s, Vt = np.linalg.svd(M, full_matrices=False)
     tol = max(M.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)
     r = max(int(np.sum(s > tol)), 1)
@@ -139,7 +182,7 @@ def balanced_minimizer(target, dims: Sequence[int] | None = None, rng=None) -> F
     if min(dims[1:-1], default=r) < r:
         raise ValueError(f"dims: every hidden width must be >= rank(target) = {r}, got {dims}")
     L = len(dims) - 1
-    g = None if rng is None else np.random.default_rng(rng)
+    g = None if rng is None else as_generator(rng)
     frames = [Vt[:r].T]
     for d in dims[1:-1]:
         frames.append(np.eye(d, r) if g is None else _random_orthonormal(d, r, g))
@@ -179,7 +222,7 @@ def unbalanced_minimizer(
     """
     if not np.isfinite(spread) or spread < 0:
         raise ValueError(f"spread: must be finite and >= 0, got {spread!r}")
-    g = np.random.default_rng(rng)
+    g = as_generator(rng)
     base = balanced_minimizer(target, dims, rng=g)
     ws = [w.copy() for w in base.weights]
     for i in range(len(ws) - 1):  # gauge between layer i and i+1
@@ -222,12 +265,10 @@ def scalar_minimizer(depth: int, rng=None, target: float | None = None, spread: 
     >>> fac.depth, fac.is_minimizer(rtol=1e-12)
     (15, True)
     """
-    depth = int(depth)
-    if depth < 1:
-        raise ValueError(f"depth: must be >= 1, got {depth}")
+    depth = check_count(depth, "depth")
     if not np.isfinite(spread) or spread < 0:
         raise ValueError(f"spread: must be finite and >= 0, got {spread!r}")
-    g = np.random.default_rng(rng)
+    g = as_generator(rng)
     m = float(g.uniform(0.5, 2.0)) if target is None else float(target)
     if not np.isfinite(m) or m == 0:
         raise ValueError(f"target: must be finite and nonzero, got {target!r}")

@@ -8,8 +8,6 @@ To add a section, append a function to :data:`SECTIONS`.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write
 from .closed_forms import flattest_sharpness, spectral_norm_bound
 from .constructors import balanced_minimizer, gaussian_minimizer, scalar_minimizer
 from .derivatives import dense_hessian
@@ -75,20 +74,16 @@ class ComparisonRow:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fh.write(text), binary=False)
 
 
 def _save(fig, path: Path) -> None:
     """Write ``fig`` to ``path`` atomically, then close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    os.replace(tmp, path)
+    from .figures import save_figure
+
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -238,6 +233,22 @@ def _fmt(x: float) -> str:
     return f"{x:.10g}"
 
 
+#: Relative differences below this are printed as a bound in ``summary.md``: their digits are
+#: rounding and change with the CPU's BLAS kernel, so a committed table would churn.
+SUMMARY_FLOOR = 1e-14
+
+
+def _bounded(x: float) -> str:
+    """``"< 1e-14"`` for rounding-level differences, else one significant digit.
+
+    Examples
+    --------
+    >>> _bounded(9e-16), _bounded(3e-9)
+    ('< 1e-14', '3e-09')
+    """
+    return f"< {SUMMARY_FLOOR:.0e}" if x < SUMMARY_FLOOR else f"{x:.0e}"
+
+
 def section_exact_vs_dense(out: Path, seed: np.random.SeedSequence) -> Section:
     """Exact vs dense Hessian vs S on a 15-layer scalar, a depth-2 and a depth-5 minimizer.
 
@@ -290,7 +301,8 @@ def section_exact_vs_dense(out: Path, seed: np.random.SeedSequence) -> Section:
     lines += ["", "![exact vs dense vs S](sharpness_comparison.png)", ""]
     summary = [
         f"| {r.case} | λ_max (c=1/2) | {r.exact:.8g} | {r.dense:.8g} (dense Hessian eigh) | "
-        f"rel. diff {r.rel_diff:.0e}; S = {r.bound:.6g} ({'tight' if r.bound_tight else 'strict'}) |"
+        f"rel. diff {_bounded(r.rel_diff)}; S = {r.bound:.6g} "
+        f"({'tight' if r.bound_tight else 'strict'}) |"
         for r in rows[:3] + rows[4:]
     ]
     return Section("\n".join(lines), summary)

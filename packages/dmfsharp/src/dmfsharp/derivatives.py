@@ -1,4 +1,6 @@
-"""Analytic loss, gradient and Hessian-vector products of ``l(W) = c * ||W_L ... W_1 - M||_F^2``.
+"""Analytic loss, gradient and Hessian-vector products of ``l(W) = c * ||W_L ... W_1 - M||_F^2``
+(or of the data loss ``c * weight * ||W_L ... W_1 X - Y||_F^2`` of a factorization on data, through
+its frozen first layer ``F``: the formulas below hold with ``B_k`` including ``F``).
 
 Valid at any point (not only at minimizers) and free of autodiff. With ``A_k``/``B_k`` the partial
 products of :class:`~dmfsharp.Factorization` and ``R = P - M``:
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .factorization import Factorization, check_scale
+from .factorization import Factorization, check_count, check_positive, check_scale
 
 __all__ = [
     "dense_hessian",
@@ -30,8 +32,34 @@ __all__ = [
 ]
 
 
+def effective_scale(fac: Factorization, scale: float) -> float:
+    """``c * fac.loss_weight``: the factor of ``||fitted - fit_target||^2`` in the loss
+    (``c`` for the factorization loss, ``c / n`` on data with ``reduction="mean"``).
+
+    Parameters
+    ----------
+    fac : Factorization
+        The point (on data or not).
+    scale : float
+        Loss scale ``c`` (validated).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dmfsharp import Data, Factorization
+    >>> fac = Factorization([np.eye(2)], data=Data(np.eye(2), np.ones((2, 2))))
+    >>> effective_scale(fac, 0.5)    # c / n with n = 2 samples
+    0.25
+    """
+    return check_scale(scale) * fac.loss_weight
+
+
 def loss(fac: Factorization, scale: float = 0.5) -> float:
-    """Squared loss ``c * ||P - M||_F^2``.
+    """Squared loss ``c * ||P - M||_F^2`` (on data: ``c * weight * ||P X - Y||_F^2``).
 
     Parameters
     ----------
@@ -48,12 +76,15 @@ def loss(fac: Factorization, scale: float = 0.5) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from dmfsharp import Factorization
+    >>> from dmfsharp import Data, Factorization
     >>> loss(Factorization([np.eye(2)], target=np.zeros((2, 2))))
     1.0
+    >>> X, Y = np.array([[1.0], [2.0]]), np.array([[1.0], [0.0]])   # two samples
+    >>> round(loss(Factorization([[[1.0]]], data=Data(X, Y))), 12)   # (1/2)(0^2 + 2^2)/2
+    1.0
     """
-    c = check_scale(scale)
-    return c * float(np.sum(fac.residual**2))
+    ce = effective_scale(fac, scale)
+    return ce * (float(np.sum(fac.residual**2)) + fac.loss_constant)
 
 
 def gradient(fac: Factorization, scale: float = 0.5) -> list[np.ndarray]:
@@ -79,17 +110,25 @@ def gradient(fac: Factorization, scale: float = 0.5) -> list[np.ndarray]:
     >>> np.allclose(g[0], np.eye(2))
     True
     """
-    c = check_scale(scale)
+    ce = effective_scale(fac, scale)
     r = fac.residual
-    return [2.0 * c * (a.T @ r @ b.T) for a, b in zip(fac.lefts, fac.rights)]
+    return [2.0 * ce * fac.right_t(k, fac.left_t(k, r)) for k in range(fac.depth)]
 
 
 def _as_blocks(fac: Factorization, direction) -> list[np.ndarray]:
     if isinstance(direction, np.ndarray) and direction.ndim == 1:
-        return fac.split(direction)
-    blocks = list(direction)
-    fac.join(blocks)  # validates count and shapes with one clear message
-    return [np.asarray(b, dtype=np.float64) for b in blocks]
+        if np.iscomplexobj(direction):
+            raise TypeError("direction: complex entries are not supported")
+        blocks = fac.split(direction)
+    else:
+        blocks = list(direction)
+        if any(np.iscomplexobj(b) for b in blocks):
+            raise TypeError("direction: complex entries are not supported")
+        fac.join(blocks)  # validates count and shapes with one clear message
+        blocks = [np.asarray(b, dtype=np.float64) for b in blocks]
+    if not all(np.all(np.isfinite(b)) for b in blocks):
+        raise ValueError("direction: contains non-finite entries (NaN or inf)")
+    return blocks
 
 
 def hvp(
@@ -120,27 +159,32 @@ def hvp(
     >>> [float(b[0, 0]) for b in hvp(fac, [np.ones((1, 1)), np.zeros((1, 1))])]
     [9.0, 6.0]
     """
-    c = check_scale(scale)
+    c = effective_scale(fac, scale)
     U = _as_blocks(fac, direction)
-    W, A, B = fac.weights, fac.lefts, fac.rights
+    W = fac.weights
     L = fac.depth
     # dA[k]: derivative of A_k = W_L ... W_{k+2}; dB[k]: derivative of B_k = W_k ... W_1.
+    # dA[L-1] and dB[0] vanish (A_{L-1} = I, B_0 = I or F are constant): None, terms skipped.
     dA: list[np.ndarray | None] = [None] * L
-    dA[L - 1] = np.zeros_like(A[L - 1])
     for k in range(L - 2, -1, -1):
-        dA[k] = dA[k + 1] @ W[k + 1] + A[k + 1] @ U[k + 1]
+        du = fac.left(k + 1, U[k + 1])
+        dA[k] = du if dA[k + 1] is None else dA[k + 1] @ W[k + 1] + du
     dB: list[np.ndarray | None] = [None] * L
-    dB[0] = np.zeros_like(B[0])
     for k in range(1, L):
-        dB[k] = U[k - 1] @ B[k - 1] + W[k - 1] @ dB[k - 1]
-    dP = dA[0] @ W[0] + A[0] @ U[0]
+        du = fac.right(k - 1, U[k - 1])
+        dB[k] = du if dB[k - 1] is None else du + W[k - 1] @ dB[k - 1]
+    dfit = fac.left(0, U[0]) if dA[0] is None else dA[0] @ W[0] + fac.left(0, U[0])
+    dP = fac.right(0, dfit)  # first-order change of `fitted`
     R = fac.residual
     has_residual = bool(np.any(R))
     out = []
     for k in range(L):
-        block = A[k].T @ dP @ B[k].T
+        block = fac.right_t(k, fac.left_t(k, dP))
         if has_residual:
-            block = block + dA[k].T @ R @ B[k].T + A[k].T @ R @ dB[k].T
+            if dA[k] is not None:
+                block = block + fac.right_t(k, dA[k].T @ R)
+            if dB[k] is not None:
+                block = block + fac.left_t(k, R) @ dB[k].T
         out.append(2.0 * c * block)
     return out
 
@@ -170,10 +214,11 @@ def hessian_operator(fac: Factorization, scale: float = 0.5) -> LinearOperator:
     array([9., 6.])
     """
     c = check_scale(scale)
+    n = fac.n_params
 
     class _HessianOperator(LinearOperator):
         def __init__(self):
-            super().__init__(dtype=np.float64, shape=(fac.n_params, fac.n_params))
+            super().__init__(dtype=np.float64, shape=(n, n))
             self.n_matvecs = 0
 
         def _matvec(self, x):
@@ -191,6 +236,7 @@ def hessian_operator(fac: Factorization, scale: float = 0.5) -> LinearOperator:
 
 def _check_dense_size(fac: Factorization, max_params: int) -> int:
     """``fac.n_params``, or one clear error when a dense ``n_params**2`` Hessian is too large."""
+    max_params = check_count(max_params, "max_params")
     n = fac.n_params
     if n > max_params:
         raise ValueError(
@@ -269,8 +315,7 @@ def finite_difference_hessian(
            [6., 4.]])
     """
     c = check_scale(scale)
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps: must be finite and > 0, got {eps!r}")
+    eps = check_positive(eps, "eps")
     n = _check_dense_size(fac, max_params)
     x = fac.to_vector()
     cols = []

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .closed_forms import flattest_sharpness
-from .factorization import Factorization, check_positive, check_scale
-from .gd import GDResult, _check_count, gd_batch
+from .factorization import Factorization, check_count, check_positive, check_scale
+from .gd import GDResult, gd_batch
+from .operators import j_apply, jt_apply
 from .spectrum import k_matrix, sharpness
 
 __all__ = [
@@ -121,9 +122,9 @@ class EscapeResult:
         The minimizer ``w*``.
     lambda_max : float
         Its exact sharpness.
-    flattest : float
+    flattest : float or None
         ``2c L sigma_1(M)^{2(L-1)/L}``, the smallest sharpness of any minimizer of ``M``: no
-        minimizer is stable for ``eta > 2 / flattest``.
+        minimizer is stable for ``eta > 2 / flattest``. ``None`` on data (no closed form).
     v1 : tuple of ndarray
         Top Hessian eigenvector at ``w*`` (unit norm over all blocks).
     direction : str
@@ -140,7 +141,7 @@ class EscapeResult:
 
     start: Factorization = field(repr=False)
     lambda_max: float
-    flattest: float
+    flattest: float | None
     v1: tuple = field(repr=False)
     direction: str
     radius: float
@@ -155,7 +156,7 @@ class EscapeResult:
             "lambda_max": self.lambda_max,
             "eta_threshold": 2.0 / self.lambda_max,
             "flattest": self.flattest,
-            "eta_flattest": 2.0 / self.flattest,
+            "eta_flattest": None if self.flattest is None else 2.0 / self.flattest,
             "direction": self.direction,
             "radius": self.radius,
             "escape_radius": self.escape_radius,
@@ -254,10 +255,9 @@ def null_direction(fac: Factorization, seed_vector=None) -> tuple[np.ndarray, ..
         if u.shape != (fac.n_params,):
             raise ValueError(f"seed_vector: expected shape ({fac.n_params},), got {u.shape}")
     blocks = fac.split(u)
-    A, Bm = fac.lefts, fac.rights
-    Ju = sum(a @ b_ @ r for a, b_, r in zip(A, blocks, Bm))
+    Ju = j_apply(fac, blocks)
     X = np.linalg.lstsq(k_matrix(fac), Ju.ravel(), rcond=None)[0].reshape(Ju.shape)
-    proj = [b_ - a.T @ X @ r.T for a, b_, r in zip(A, blocks, Bm)]
+    proj = [b_ - jx for b_, jx in zip(blocks, jt_apply(fac, X))]
     n = np.linalg.norm(fac.join(proj))
     if n <= 1e-12 * max(np.linalg.norm(u), 1e-300):
         raise ValueError("seed_vector: has no component in the Hessian's null space")
@@ -342,7 +342,7 @@ def escape(
     factors = [check_positive(f, "eta_factors") for f in eta_factors]
     if not factors:
         raise ValueError("eta_factors: need at least one factor")
-    steps = _check_count(steps, "steps")
+    steps = check_count(steps, "steps")
     radius = check_positive(radius, "radius")
     escape_radius = 1e3 * radius if escape_radius is None else escape_radius
     escape_radius = check_positive(escape_radius, "escape_radius")
@@ -377,7 +377,7 @@ def escape(
     return EscapeResult(
         start=fac,
         lambda_max=lam,
-        flattest=flattest_sharpness(fac.target, fac.depth, scale=c),
+        flattest=None if fac.data is not None else flattest_sharpness(fac.target, fac.depth, c),
         v1=top.eigenvector,
         direction=direction,
         radius=radius,
@@ -417,8 +417,8 @@ def _summarize(
     )
 
 
-def _ratio(x: float | None, y: float) -> float | None:
-    return None if x is None else x / y
+def _ratio(x: float | None, y: float | None) -> float | None:
+    return None if x is None or y is None else x / y
 
 
 def _fmt(x, spec: str) -> str:
@@ -527,7 +527,7 @@ def check_escape_claims(
     seed=0,
     direction: str = "v1",
 ) -> EscapeClaimsReport:
-    """Check the escape claims on random Gaussian minimizers (spec section 4).
+    """Check the escape claims (linear stability and the paper's claims) on random Gaussian minimizers.
 
     For minimizer ``i`` (depth ``depths[i % len(depths)]``, outer widths uniform in
     ``1..max_width-1``, hidden widths uniform in ``2..max_width``, factors from
@@ -577,14 +577,14 @@ def check_escape_claims(
     from .closed_forms import Claim
     from .constructors import gaussian_minimizer
 
-    n_minimizers = _check_count(n_minimizers, "n_minimizers")
+    n_minimizers = check_count(n_minimizers, "n_minimizers")
     deltas = tuple(float(d) for d in deltas)
     if not deltas or not all(0 < d < 1 for d in deltas):
         raise ValueError(f"deltas: need values in (0, 1), got {deltas}")
     if not beyond_flattest > 1:
         raise ValueError(f"beyond_flattest: must be > 1, got {beyond_flattest!r}")
-    depths = tuple(_check_count(d, "depths") for d in depths)
-    max_width = _check_count(max_width, "max_width", minimum=2)
+    depths = tuple(check_count(d, "depths") for d in depths)
+    max_width = check_count(max_width, "max_width", minimum=2)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     kinds = [("below", -d) for d in deltas] + [("above", d) for d in deltas]
     counts = {k: dict.fromkeys(OUTCOMES, 0) for k in ("below", "above", "beyond_flattest")}

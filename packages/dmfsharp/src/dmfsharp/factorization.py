@@ -20,68 +20,30 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Factorization", "check_positive", "check_scale"]
+from ._checks import (
+    as_generator,
+    check_count,
+    check_positive,
+    check_scale,
+    check_tolerance,
+    real_matrix,
+)
+from .data import Data
 
-
-def check_positive(value, name: str) -> float:
-    """Validate that ``value`` is a finite real number > 0 and return it as a float.
-
-    Parameters
-    ----------
-    value : float
-        The value to check.
-    name : str
-        Argument name used in the one-line error message.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not a real number.
-    ValueError
-        If ``value`` is not finite or not > 0.
-
-    Examples
-    --------
-    >>> check_positive(1e-9, "radius")
-    1e-09
-    """
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a real number, got {value!r}") from None
-    if not np.isfinite(x) or x <= 0:
-        raise ValueError(f"{name}: must be finite and > 0, got {value!r}")
-    return x
-
-
-def check_scale(scale: float) -> float:
-    """Validate the loss scale ``c`` of ``l = c * ||P - M||_F^2`` and return it as a float.
-
-    Parameters
-    ----------
-    scale : float
-        Loss scale ``c``; must be finite and > 0. ``0.5`` is the library default (GD is stable
-        below ``eta = 2 / lambda_max``); ``1.0`` is the paper's convention.
-
-    Returns
-    -------
-    float
-        The validated scale.
-
-    Examples
-    --------
-    >>> check_scale(0.5)
-    0.5
-    """
-    return check_positive(scale, "scale")
+__all__ = [
+    "Factorization",
+    "as_generator",
+    "check_count",
+    "check_positive",
+    "check_scale",
+    "check_tolerance",
+    "real_matrix",
+]
 
 
 class Factorization:
-    """Factors ``W_1, ..., W_L`` of a deep matrix factorization ``W_L ... W_1 ~ M``.
+    """Factors ``W_1, ..., W_L`` of a deep matrix factorization ``W_L ... W_1 ~ M``, or of a deep
+    linear network on data.
 
     Parameters
     ----------
@@ -89,25 +51,38 @@ class Factorization:
         The factors in application order: ``weights[0]`` is ``W_1`` (shape ``d_1 x d_0``),
         ``weights[-1]`` is ``W_L`` (shape ``d_L x d_{L-1}``). 1-D or 0-D inputs are not accepted:
         a scalar factorization uses ``1 x 1`` matrices (see
-        :func:`dmfsharp.scalar_minimizer`). Copied to float64.
+        :func:`dmfsharp.scalar_minimizer`). Real numbers only (complex input is refused, not cut
+        to its real part); copied to float64.
     target : array_like, optional
-        The target ``M`` (shape ``d_L x d_0``). Default: the product itself, which makes the
-        factorization a minimizer by construction.
+        The target ``M`` (shape ``d_L x d_0``) of the factorization loss ``c ||P - M||_F^2``.
+        Default: the product itself, which makes the factorization a minimizer by construction.
+        Not allowed together with ``data``.
+    data : Data, optional
+        Samples ``(X, Y)`` (:class:`dmfsharp.Data`): the loss is then the data loss
+        ``c * weight * ||P X - Y||_F^2`` (``weight = 1/n`` for ``reduction="mean"``) and every
+        function of the library (loss, gradient, HVP, Hessian, sharpness, spectrum, GD, escape)
+        uses it. Internally the data enter through the frozen first layer ``F`` of the exact
+        reduction ``X^T = Q F^T``.
 
     Attributes
     ----------
     weights : tuple of ndarray
         The factors (read-only float64 arrays).
-    target : ndarray
-        The target ``M`` (read-only).
+    target : ndarray or None
+        The target ``M`` (read-only); ``None`` on data.
+    data : Data or None
+        The samples, when the loss is a data loss.
     dims : tuple of int
         ``(d_0, d_1, ..., d_L)``.
 
     Raises
     ------
     ValueError
-        On an empty list, non-2-D factors, non-conformable shapes, non-finite entries or a target
-        of the wrong shape; the message names the offending argument.
+        On an empty list, non-2-D factors, non-conformable shapes, non-finite entries, a target
+        of the wrong shape, or data whose feature counts do not match ``d_0`` / ``d_L``; the
+        message names the offending argument.
+    TypeError
+        Complex, boolean or non-numeric entries.
 
     Examples
     --------
@@ -122,23 +97,25 @@ class Factorization:
     True
     """
 
-    def __init__(self, weights: Sequence[np.typing.ArrayLike], target=None):
+    def __init__(
+        self, weights: Sequence[np.typing.ArrayLike], target=None, *, data: Data | None = None
+    ):
         if isinstance(weights, np.ndarray) and weights.ndim != 3:
             raise TypeError("weights: expected a sequence of 2-D arrays (W_1, ..., W_L)")
-        weights = list(weights)
+        try:
+            weights = list(weights)
+        except TypeError:
+            raise TypeError(
+                f"weights: expected a sequence of 2-D arrays (W_1, ..., W_L), got "
+                f"{type(weights).__name__}"
+            ) from None
         if not weights:
             raise ValueError("weights: need at least one factor, got an empty sequence")
         ws = []
         for k, w in enumerate(weights):
-            arr = np.array(w, dtype=np.float64, copy=True)
-            if arr.ndim != 2:
-                raise ValueError(
-                    f"weights[{k}] (W_{k + 1}): expected a 2-D array, got shape {arr.shape}"
-                )
+            arr = real_matrix(w, f"weights[{k}] (W_{k + 1})")
             if arr.size == 0:
                 raise ValueError(f"weights[{k}] (W_{k + 1}): has a zero dimension {arr.shape}")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"weights[{k}] (W_{k + 1}): contains non-finite entries")
             if ws and arr.shape[1] != ws[-1].shape[0]:
                 raise ValueError(
                     f"weights[{k}] (W_{k + 1}): shape {arr.shape} is not conformable with "
@@ -149,21 +126,37 @@ class Factorization:
             ws.append(arr)
         self.weights: tuple[np.ndarray, ...] = tuple(ws)
         self.dims: tuple[int, ...] = (ws[0].shape[1], *(w.shape[0] for w in ws))
+        self.data: Data | None = data
+        if data is not None:
+            if not isinstance(data, Data):
+                raise TypeError(f"data: expected a dmfsharp.Data, got {type(data).__name__}")
+            if target is not None:
+                raise ValueError(
+                    "target: give either a target (factorization loss) or data (data loss), "
+                    "not both"
+                )
+            if (data.in_features, data.out_features) != (self.dims[0], self.dims[-1]):
+                raise ValueError(
+                    f"data: X has {data.in_features} features and Y {data.out_features} "
+                    f"outputs, but the network maps d_0 = {self.dims[0]} to d_L = "
+                    f"{self.dims[-1]}"
+                )
+            self.target = None
+            return
         if target is None:
             tgt = self.product.copy()
         else:
-            tgt = np.array(target, dtype=np.float64, copy=True)
+            tgt = np.asarray(target)
             if tgt.ndim == 0 and self.dims[0] == self.dims[-1] == 1:
                 tgt = tgt.reshape(1, 1)
+            tgt = real_matrix(tgt, "target")
             if tgt.shape != (self.dims[-1], self.dims[0]):
                 raise ValueError(
                     f"target: shape {tgt.shape} does not match the product's shape "
                     f"(d_L, d_0) = ({self.dims[-1]}, {self.dims[0]})"
                 )
-            if not np.all(np.isfinite(tgt)):
-                raise ValueError("target: contains non-finite entries")
         tgt.setflags(write=False)
-        self.target: np.ndarray = tgt
+        self.target: np.ndarray | None = tgt
 
     # ------------------------------------------------------------------ basic shape facts
     @property
@@ -181,11 +174,31 @@ class Factorization:
         """Shapes of the factors, ``((d_1, d_0), ..., (d_L, d_{L-1}))``."""
         return tuple(w.shape for w in self.weights)
 
+    @property
+    def in_dim(self) -> int:
+        """Columns of :attr:`fitted`: ``d_0``, or ``rank X`` on data (the reduced input)."""
+        return self.dims[0] if self.data is None else self.data.rank
+
+    @property
+    def loss_weight(self) -> float:
+        """``1`` for the factorization loss; ``1/n`` (mean) or ``1`` (sum) on data. Every
+        curvature value is ``2 * scale * loss_weight`` times that of ``||fitted - fit_target||^2/2``."""
+        return 1.0 if self.data is None else self.data.weight
+
+    @property
+    def loss_constant(self) -> float:
+        """Squared error no weights can remove (``0`` for the factorization loss)."""
+        return 0.0 if self.data is None else self.data.constant
+
     # ------------------------------------------------------------------ partial products
     @cached_property
     def rights(self) -> tuple[np.ndarray, ...]:
-        """``rights[k] = W_k ... W_1`` (``B`` of layer ``k``; identity ``I_{d_0}`` for ``k = 0``)."""
-        out = [np.eye(self.dims[0])]
+        """``rights[k] = W_k ... W_1`` (``B`` of layer ``k``; identity ``I_{d_0}`` for ``k = 0``).
+
+        On data the frozen first layer is included: ``rights[k] = W_k ... W_1 F`` (``F`` for
+        ``k = 0``), so ``fitted = lefts[k] @ weights[k] @ rights[k]``.
+        """
+        out = [np.eye(self.dims[0]) if self.data is None else self.data.F]
         for w in self.weights[:-1]:
             out.append(w @ out[-1])
         for b in out:
@@ -203,40 +216,100 @@ class Factorization:
             a.setflags(write=False)
         return tuple(out)
 
+    def right_is_identity(self, k: int) -> bool:
+        """Whether ``rights[k]`` is the identity (the first layer of the factorization loss),
+        so that multiplications by it can be skipped (they would change no bit)."""
+        return k == 0 and self.data is None
+
+    def left_is_identity(self, k: int) -> bool:
+        """Whether ``lefts[k]`` is the identity (the last layer)."""
+        return k == self.depth - 1
+
+    def left_t(self, k: int, X: np.ndarray) -> np.ndarray:
+        """``lefts[k].T @ X`` (no product for the identity)."""
+        return X if self.left_is_identity(k) else self.lefts[k].T @ X
+
+    def left(self, k: int, X: np.ndarray) -> np.ndarray:
+        """``lefts[k] @ X`` (no product for the identity)."""
+        return X if self.left_is_identity(k) else self.lefts[k] @ X
+
+    def right_t(self, k: int, X: np.ndarray) -> np.ndarray:
+        """``X @ rights[k].T`` (no product for the identity)."""
+        return X if self.right_is_identity(k) else X @ self.rights[k].T
+
+    def right(self, k: int, X: np.ndarray) -> np.ndarray:
+        """``X @ rights[k]`` (no product for the identity)."""
+        return X if self.right_is_identity(k) else X @ self.rights[k]
+
     @cached_property
     def product(self) -> np.ndarray:
         """The end-to-end matrix ``P = W_L ... W_1`` (shape ``d_L x d_0``)."""
-        p = self.weights[-1] @ self.rights[-1]
+        if self.data is None:
+            p = self.weights[-1] @ self.rights[-1]
+        else:
+            p = self.weights[0]
+            for w in self.weights[1:]:
+                p = w @ p
+            p = p.copy()
         p.setflags(write=False)
         return p
+
+    @cached_property
+    def fitted(self) -> np.ndarray:
+        """The matrix the loss compares with :attr:`fit_target`: ``P`` for the factorization
+        loss, ``P F`` (``d_L x rank X``) on data."""
+        if self.data is None:
+            return self.product
+        f = self.weights[-1] @ self.rights[-1]
+        f.setflags(write=False)
+        return f
+
+    @property
+    def fit_target(self) -> np.ndarray:
+        """``M`` for the factorization loss, the reduced target ``Y Q`` on data."""
+        return self.target if self.data is None else self.data.target
 
     # ------------------------------------------------------------------ residual / minimizer
     @cached_property
     def residual(self) -> np.ndarray:
-        """``R = P - M``."""
-        r = self.product - self.target
+        """``R = P - M`` (on data: the reduced residual ``P F - Y Q``, whose norm is that of
+        ``P X - Y`` within the row space of ``X``)."""
+        r = self.fitted - self.fit_target
         r.setflags(write=False)
         return r
 
     @property
     def residual_norm(self) -> float:
-        """``||P - M||_F``."""
+        """``||P - M||_F`` (on data: ``||P F - Y Q||_F``)."""
         return float(np.linalg.norm(self.residual))
 
     def relative_residual(self) -> float:
-        """``||P - M||_F / max(||M||_F, ||P||_F, tiny)``: the scale-free residual used by
-        :meth:`is_minimizer`."""
-        denom = max(np.linalg.norm(self.target), np.linalg.norm(self.product), 1e-300)
-        return self.residual_norm / denom
+        """The scale-free residual used by :meth:`is_minimizer`.
+
+        Factorization loss: ``||P - M||_F / max(||M||_F, ||P||_F, tiny)``. On data, the
+        normal-equation residual ``||(P X - Y) X^T||_F / max(||Y X^T||_F, ||P X X^T||_F, tiny)``
+        (computed as ``||R F^T|| / max(||Y Q F^T||, ||P F F^T||)``, the same numbers): zero
+        exactly at the global minimizers of the data loss, and the factor that multiplies every
+        residual term of the Hessian.
+        """
+        if self.data is None:
+            denom = max(np.linalg.norm(self.target), np.linalg.norm(self.product), 1e-300)
+            return self.residual_norm / denom
+        Ft = self.data.F.T
+        num = np.linalg.norm(self.residual @ Ft)
+        denom = max(np.linalg.norm(self.fit_target @ Ft), np.linalg.norm(self.fitted @ Ft), 1e-300)
+        return float(num / denom)
 
     def is_minimizer(self, rtol: float = 1e-10) -> bool:
-        """Whether ``P = M`` up to a relative Frobenius residual ``rtol`` (a global, zero-loss
-        minimizer).
+        """Whether the point is a global minimizer up to :meth:`relative_residual` ``<= rtol``.
+
+        For the factorization loss this is ``P = M`` (zero loss); on data the normal equations
+        ``(P X - Y) X^T = 0`` (the loss need not be zero: noisy targets).
 
         Parameters
         ----------
         rtol : float, default 1e-10
-            Tolerance on :meth:`relative_residual`.
+            Tolerance on :meth:`relative_residual` (finite, in ``[0, 1)``).
 
         Examples
         --------
@@ -244,14 +317,21 @@ class Factorization:
         >>> Factorization([np.eye(2)], target=np.zeros((2, 2))).is_minimizer()
         False
         """
+        rtol = check_tolerance(rtol, "rtol_minimizer")
         return bool(self.relative_residual() <= rtol)
 
     def require_minimizer(self, rtol: float = 1e-10, what: str = "factorization") -> None:
         """Raise ``ValueError`` with one clear line unless :meth:`is_minimizer` holds."""
         if not self.is_minimizer(rtol):
+            if self.data is None:
+                raise ValueError(
+                    f"{what}: not a minimizer (relative residual ||P - M||/||M|| = "
+                    f"{self.relative_residual():.3e} > rtol = {rtol:.1e}); this needs P = M"
+                )
             raise ValueError(
-                f"{what}: not a minimizer (relative residual ||P - M||/||M|| = "
-                f"{self.relative_residual():.3e} > rtol = {rtol:.1e}); this needs P = M"
+                f"{what}: not a minimizer of the data loss (normal-equation residual "
+                f"||(PX - Y)X^T|| / ||YX^T|| = {self.relative_residual():.3e} > rtol = "
+                f"{rtol:.1e}); this needs (PX - Y)X^T = 0"
             )
 
     # ------------------------------------------------------------------ vector views
@@ -293,16 +373,17 @@ class Factorization:
         return np.concatenate(out)
 
     def with_weights(self, weights: Sequence[np.typing.ArrayLike]) -> Factorization:
-        """A new factorization with other factors and the same target."""
-        return Factorization(weights, target=self.target)
+        """A new factorization with other factors and the same target (or data)."""
+        return Factorization(weights, target=self.target, data=self.data)
 
     def with_vector(self, vector: np.typing.ArrayLike) -> Factorization:
-        """A new factorization whose parameters are the flat ``vector`` (same target)."""
-        return Factorization(self.split(vector), target=self.target)
+        """A new factorization whose parameters are the flat ``vector`` (same target or data)."""
+        return self.with_weights(self.split(vector))
 
     def __repr__(self) -> str:
         dims = "x".join(str(d) for d in self.dims)
+        on = "" if self.data is None else f", n_samples={self.data.n_samples}"
         return (
-            f"Factorization(depth={self.depth}, dims={dims}, "
+            f"Factorization(depth={self.depth}, dims={dims}{on}, "
             f"relative_residual={self.relative_residual():.2e})"
         )

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write
+from ._optional import require
 from .closed_forms import flattest_sharpness
 from .constructors import gaussian_minimizer, scalar_minimizer
 from .escape import EscapeResult, escape, null_direction
@@ -60,7 +62,7 @@ __all__ = [
 
 
 def _new_ax(ax):
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plot", "dmfsharp.figures")
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6), layout="constrained")
@@ -716,7 +718,7 @@ FONT_SIZE = 8
 FIGURE_FORMATS = ("png", "pdf", "svg")
 
 
-def curvature_label(quantity: str, scale: float, *, short: bool = False) -> str:
+def curvature_label(quantity: str, scale: float, *, short: bool = False, sep: str = " ") -> str:
     """An axis label that names the loss scale ``c`` of a curvature or loss value.
 
     Parameters
@@ -727,6 +729,8 @@ def curvature_label(quantity: str, scale: float, *, short: bool = False) -> str:
         The loss scale ``c`` of the values.
     short : bool
         Only ``c`` (for panels too small for more; the figure's title then names the paper's).
+    sep : str
+        Between the quantity and the scale (``"\\n"`` for a two-line label).
 
     Returns
     -------
@@ -742,8 +746,8 @@ def curvature_label(quantity: str, scale: float, *, short: bool = False) -> str:
     'λ_max (c = 0.5)'
     """
     if short or scale == 1.0:
-        return f"{quantity} (c = {scale:g}{', as the paper' if scale == 1.0 else ''})"
-    return f"{quantity} (c = {scale:g}; paper: c = 1)"
+        return f"{quantity}{sep}(c = {scale:g}{', as the paper' if scale == 1.0 else ''})"
+    return f"{quantity}{sep}(c = {scale:g}; paper: c = 1)"
 
 
 def legible(fig, size: float = FONT_SIZE):
@@ -816,9 +820,6 @@ def save_figure(fig, path, *, fmt: str | None = None, dpi: int = 200) -> Path:
     b'%PDF'
     >>> plt.close(fig)
     """
-    import os
-    import tempfile
-
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     fmt = fmt or suffix or "png"
@@ -829,12 +830,4 @@ def save_figure(fig, path, *, fmt: str | None = None, dpi: int = 200) -> Path:
         raise ValueError(f"format: {fmt!r} does not match the file name {path.name!r}")
     if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
         raise ValueError(f"dpi must be an integer in [10, 2400], got {dpi!r}")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight"))

@@ -8,7 +8,7 @@ vectorized path (``np.cumprod`` prefix/suffix products), which removes the per-l
 overhead.
 
 The engine runs a *batch* of same-shape factorizations at once (stacked arrays, ``np.matmul``
-broadcasting); :func:`gd` is the single-run front end and :func:`gd_batch` the batched one (used by
+broadcasting); :func:`gradient_descent` is the single-run front end (exported as ``dmfsharp.gradient_descent``; the module is ``dmfsharp.gd``) and :func:`gd_batch` the batched one (used by
 the escape experiments, which run one start point under several step sizes).
 
 Recorded at every ``record_every`` steps (and at the last iterate): loss, Euclidean distance to a
@@ -34,13 +34,16 @@ import numpy as np
 
 from . import _scalar_kernel
 from .closed_forms import balance
-from .factorization import Factorization, check_positive, check_scale
+from .factorization import Factorization, check_count, check_positive, check_scale
 from .spectrum import sharpness
 
-__all__ = ["GDResult", "GDTrace", "gd", "gd_batch"]
+__all__ = ["GDResult", "GDTrace", "gd_batch", "gradient_descent"]
 
 #: possible values of :attr:`GDResult.status`
 STATUSES = ("completed", "converged", "diverged")
+#: Run-member-layer steps of one call of the compiled scalar loop (~0.05 s): a Ctrl-C is seen
+#: between calls.
+KERNEL_CHUNK_WORK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class GDTrace:
     iterates : ndarray or None
         ``(n_records, n_params)`` flat iterates at :attr:`steps` when requested
         (``keep_iterates=True``), else ``None``.
+    sharpness_residual : ndarray or None
+        ``||H v - lambda_max v||`` of each sharpness value (Hessian units). Each sharpness is a
+        Lanczos solve warm-started from the previous record's top eigenvector (a few products
+        per record).
     """
 
     steps: np.ndarray
@@ -82,6 +89,7 @@ class GDTrace:
     imbalance: np.ndarray
     spectral_spread: np.ndarray
     iterates: np.ndarray | None = None
+    sharpness_residual: np.ndarray | None = None
 
     def first_step_where(self, mask: np.ndarray) -> int | None:
         """First recorded step where the boolean ``mask`` (aligned with :attr:`steps`) holds."""
@@ -119,29 +127,33 @@ class GDResult:
     trace: GDTrace
 
 
-def _check_count(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name}: expected an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
-    return int(value)
-
-
 class _Batch:
     """Stacked parameters of ``B`` same-shape factorizations and their loss/gradient kernel."""
 
     def __init__(self, facs: Sequence[Factorization], scale: float):
         dims = facs[0].dims
+        self.data = facs[0].data
         for k, f in enumerate(facs):
             if f.dims != dims:
                 raise ValueError(f"facs[{k}]: dims {f.dims} differ from facs[0].dims {dims}")
-        self.facs, self.dims, self.c, self.B = facs, dims, scale, len(facs)
+            if f.data is not self.data:
+                raise ValueError(
+                    f"facs[{k}]: every run of a batch needs the same data (or none) as facs[0]"
+                )
+        # c of the reduced problem: c * weight on data (c / n for reduction="mean")
+        self.c = scale * facs[0].loss_weight
+        self.const = facs[0].loss_constant
+        self.facs, self.dims, self.B = facs, dims, len(facs)
         self.L = len(dims) - 1
-        self.scalar = all(d == 1 for d in dims)
+        self.scalar = all(d == 1 for d in dims) and self.data is None
+        self.F = None if self.data is None else self.data.F
         self.flat = np.stack([f.to_vector() for f in facs])
         self.grad = np.empty_like(self.flat)
-        self.target = np.stack([np.asarray(f.target) for f in facs])  # (B, d_L, d_0)
+        self.target = np.stack([np.asarray(f.fit_target) for f in facs])  # (B, d_L, r)
         self.target_norm = np.sqrt(np.sum(self.target**2, axis=(1, 2)))
+        if self.F is not None:  # the normal-equation scale ||Y X^T|| = ||Y Q F^T||
+            self.target_norm = np.linalg.norm(self.target @ self.F.T, axis=(1, 2))
+        self.rel = np.zeros(self.B)
         offsets = np.cumsum([0] + [dims[k + 1] * dims[k] for k in range(self.L)])
         self.W = [self._view(self.flat, offsets, k) for k in range(self.L)]
         self.G = [self._view(self.grad, offsets, k) for k in range(self.L)]
@@ -164,21 +176,33 @@ class _Batch:
             r = pre[:, -1] * w[:, -1] - self.m
             np.multiply(pre, suf, out=self.grad)
             self.grad *= (c2 * r)[:, None]
-            return self.c * r * r
-        W, L = self.W, self.L
+            loss = self.c * r * r
+            self.rel = np.sqrt(np.maximum(loss, 0.0) / self.c) / np.maximum(
+                self.target_norm, 1e-300
+            )
+            return loss
+        W, L, F = self.W, self.L, self.F
         rights = [None] * L
+        first = W[0] if F is None else W[0] @ F  # B_1 (times the frozen layer on data)
         if L > 1:
-            rights[1] = W[0]
+            rights[1] = first
         for k in range(2, L):
             rights[k] = W[k - 1] @ rights[k - 1]
-        prod = W[L - 1] @ rights[L - 1] if L > 1 else W[0]
+        prod = W[L - 1] @ rights[L - 1] if L > 1 else first
         r = prod - self.target
         loss = self.c * np.einsum("bij,bij->b", r, r)
+        if F is None:
+            self.rel = np.sqrt(np.maximum(loss, 0.0) / self.c) / np.maximum(
+                self.target_norm, 1e-300
+            )
+        else:
+            loss = loss + self.c * self.const
+            self.rel = np.linalg.norm(r @ F.T, axis=(1, 2)) / np.maximum(self.target_norm, 1e-300)
         t = c2 * r
         for k in range(L - 1, 0, -1):
             np.matmul(t, rights[k].swapaxes(-1, -2), out=self.G[k])
             t = W[k].swapaxes(-1, -2) @ t
-        self.G[0][...] = t
+        self.G[0][...] = t if F is None else t @ F.T
         return loss
 
     def factorization(self, b: int) -> Factorization:
@@ -199,11 +223,19 @@ def _as_flat(fac: Factorization, direction) -> np.ndarray:
     return v / n
 
 
-def _diagnostics(fac: Factorization, scale: float) -> tuple[float, float, float]:
-    """Sharpness (exact via K at a minimizer, Lanczos elsewhere) and the two balance measures."""
+def _diagnostics(fac: Factorization, scale: float, v0):
+    """Sharpness (exact via K at a minimizer, Lanczos elsewhere; warm-started from the previous
+    top eigenvector ``v0`` when given), its eigen-residual, the two balance measures, and the
+    eigenvector for the next warm start."""
     rep = balance(fac)
-    lam = sharpness(fac, scale=scale, rng=0).lambda_max
-    return float(lam), float(rep.frobenius_imbalance.max(initial=0.0)), rep.spectral_spread
+    res = sharpness(fac, scale=scale, rng=0, v0=v0)
+    row = (
+        float(res.lambda_max),
+        float(rep.frobenius_imbalance.max(initial=0.0)),
+        rep.spectral_spread,
+        float(res.eigen_residual),
+    )
+    return row, res.flat_eigenvector()
 
 
 def gd_batch(
@@ -287,10 +319,10 @@ def gd_batch(
         raise ValueError(f"etas: expected {len(facs)} step sizes, got {eta.size}")
     if engine not in ("auto", "numpy", "numba"):
         raise ValueError(f"engine: must be 'auto', 'numpy' or 'numba', got {engine!r}")
-    steps = _check_count(steps, "steps")
-    record_every = _check_count(record_every, "record_every")
+    steps = check_count(steps, "steps")
+    record_every = check_count(record_every, "record_every")
     if sharpness_every is not None:
-        sharpness_every = _check_count(sharpness_every, "sharpness_every")
+        sharpness_every = check_count(sharpness_every, "sharpness_every")
     refs = facs if references is None else list(references)
     if len(refs) != len(facs):
         raise ValueError(f"references: expected {len(facs)}, got {len(refs)}")
@@ -315,47 +347,54 @@ def gd_batch(
     rec_iter = np.zeros((n_rec, B, batch.flat.shape[1])) if keep_iterates else None
     n_valid = np.zeros(B, dtype=np.int64)  # records kept per run
     sharp: list[list[tuple]] = [[] for _ in range(B)]
+    warm: list[np.ndarray | None] = [None] * B  # previous top eigenvector of each run
     active = np.ones(B, dtype=bool)
     status = np.array(["completed"] * B, dtype=object)
     taken = np.zeros(B, dtype=np.int64)
     if divergence_bound is None:
         with np.errstate(all="ignore"):
             loss0 = batch.loss_and_grad()
-        bound = 1e6 * np.maximum(np.maximum(loss0, c * batch.target_norm**2), 1e-300)
+        scale_loss = batch.c * (np.sum(batch.target**2, axis=(1, 2)) + batch.const)
+        bound = 1e6 * np.maximum(np.maximum(loss0, scale_loss), 1e-300)
     else:
         bound = np.full(B, check_positive(divergence_bound, "divergence_bound"))
     target_norm = np.maximum(batch.target_norm, 1e-300)
     stop_tol = -1.0 if stop_rtol is None else stop_rtol
-    stop_after_distance = float(stop_after_distance)
+    try:
+        stop_after_distance = float(stop_after_distance)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"stop_after_distance: expected a number, got {stop_after_distance!r}"
+        ) from None
+    if not (np.isfinite(stop_after_distance) and stop_after_distance >= 0):
+        raise ValueError(
+            f"stop_after_distance: must be finite and >= 0, got {stop_after_distance!r}"
+        )
 
-    compiled = _scalar_kernel.AVAILABLE and batch.scalar and sharpness_every is None
+    compiled = batch.scalar and sharpness_every is None
+    loop = _scalar_kernel.get_loop() if compiled and engine != "numpy" else None
     if engine == "numba" and not compiled:
         raise ValueError(
-            "engine: 'numba' needs numba, a scalar factorization and sharpness_every=None"
+            "engine: 'numba' needs a scalar factorization (all widths 1, no data) and "
+            "sharpness_every=None"
         )
-    if compiled and engine != "numpy":
+    if engine == "numba" and loop is None:
+        raise ValueError("engine: 'numba' needs numba: pip install 'dmfsharp[fast]'")
+    if loop is not None:
         codes = np.zeros(B, dtype=np.int64)
-        _scalar_kernel.scalar_gd_loop(
-            batch.flat,
-            np.ascontiguousarray(batch.m),
-            eta,
-            c,
-            ref_flat,
-            dir_flat,
-            bound,
-            target_norm,
-            stop_tol,
-            stop_after_distance,
-            steps,
-            record_every,
-            keep_iterates,
-            rec_steps,
-            rec,
-            np.zeros((1, 1, 1)) if rec_iter is None else rec_iter,
-            n_valid,
-            codes,
-            taken,
-        )
+        running = np.ones(B, dtype=np.bool_)
+        state = np.zeros(2, dtype=np.int64)
+        chunk = max(1, KERNEL_CHUNK_WORK // (B * batch.L))
+        iters = np.zeros((1, 1, 1)) if rec_iter is None else rec_iter
+        m = np.ascontiguousarray(batch.m)
+        while True:  # short calls: a KeyboardInterrupt stops the run between two of them
+            done_flag = loop(
+                batch.flat, m, eta, c, ref_flat, dir_flat, bound, target_norm, stop_tol,
+                stop_after_distance, steps, record_every, keep_iterates, rec_steps, rec, iters,
+                n_valid, codes, taken, running, state, int(state[0]) + chunk,
+            )  # fmt: skip
+            if done_flag >= 0:
+                break
         status = np.array(STATUSES, dtype=object)[codes]
     else:
         i_rec, t = 0, 0
@@ -366,7 +405,7 @@ def gd_batch(
             finite = np.isfinite(loss) & (loss <= bound)  # gradient: checked with the update
             status[active & ~finite] = "diverged"
             active &= finite
-            rel = np.sqrt(np.where(active, loss, 0.0) / c) / target_norm
+            rel = np.where(active, batch.rel, 0.0)
             done = active & (rel <= stop_tol)
             if done.any() and stop_after_distance > 0:
                 far = np.linalg.norm(batch.flat[done] - ref_flat[done], axis=1)
@@ -386,7 +425,8 @@ def gd_batch(
             if sharpness_every is not None:
                 members = active if (t % sharpness_every == 0 or last) else done
                 for b in np.flatnonzero(members):
-                    sharp[b].append((t, *_diagnostics(batch.factorization(b), c)))
+                    row, warm[b] = _diagnostics(batch.factorization(b), c, warm[b])
+                    sharp[b].append((t, *row))
             status[done] = "converged"
             active &= ~done
             if last:
@@ -404,7 +444,7 @@ def gd_batch(
     results = []
     for b in range(B):
         k = n_valid[b]
-        s = np.array(sharp[b], dtype=np.float64).reshape(-1, 4)
+        s = np.array(sharp[b], dtype=np.float64).reshape(-1, 5)
         trace = GDTrace(
             steps=rec_steps[:k].copy(),
             loss=rec[0, :k, b].copy(),
@@ -414,6 +454,7 @@ def gd_batch(
             sharpness=s[:, 1],
             imbalance=s[:, 2],
             spectral_spread=s[:, 3],
+            sharpness_residual=s[:, 4],
             iterates=None if rec_iter is None else rec_iter[:k, b].copy(),
         )
         results.append(
@@ -429,7 +470,7 @@ def gd_batch(
     return results
 
 
-def gd(
+def gradient_descent(
     fac: Factorization,
     eta: float,
     steps: int,
@@ -459,10 +500,10 @@ def gd(
     >>> import numpy as np
     >>> from dmfsharp import Factorization
     >>> start = Factorization([np.array([[1.0]]), np.array([[1.5]])], target=np.array([[1.0]]))
-    >>> res = gd(start, eta=0.1, steps=300, direction=np.array([1.0, 0.0]))
+    >>> res = gradient_descent(start, eta=0.1, steps=300, direction=np.array([1.0, 0.0]))
     >>> res.status, round(float(res.final.product[0, 0]), 8)
     ('completed', 1.0)
-    >>> gd(start, eta=5.0, steps=300, direction=np.array([1.0, 0.0])).status
+    >>> gradient_descent(start, eta=5.0, steps=300, direction=np.array([1.0, 0.0])).status
     'diverged'
     """
     return gd_batch(

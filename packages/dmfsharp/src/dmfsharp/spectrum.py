@@ -1,33 +1,53 @@
-"""Exact sharpness and Hessian spectrum of ``l(W) = c * ||W_L ... W_1 - M||_F^2``.
+"""Exact sharpness and Hessian spectrum of ``l(W) = c * ||W_L ... W_1 - M||_F^2`` (or of the
+data loss ``c * weight * ||W_L ... W_1 X - Y||_F^2`` of a :class:`~dmfsharp.Factorization` on data).
 
-At a minimizer (``P = M``) the Hessian is ``2c J^T J`` with ``J[U] = sum_k A_k U_k B_k``, so its
-nonzero eigenvalues are exactly ``2c`` times the nonzero eigenvalues of the ``d_L d_0``-dimensional
-PSD operator
+At a minimizer the Hessian is ``2c' J^T J`` with ``J[U] = sum_k A_k U_k B_k`` (``c' = c *
+weight``), so its nonzero eigenvalues are exactly ``2c'`` times the nonzero eigenvalues of the
+``p r``-dimensional PSD operator
 
-    ``K(X) = sum_k (A_k A_k^T) X (B_k^T B_k)``    (``K = J J^T``),
+    ``K(X) = sum_k (A_k A_k^T) X (B_k^T B_k)``    (``K = J J^T``; ``p = d_L``, ``r = d_0``),
 
 and a unit eigenvector ``X`` of ``K`` with eigenvalue ``mu > 0`` maps to the unit Hessian
 eigenvector ``U_k = A_k^T X B_k^T / sqrt(mu)``. This holds at *any* minimizer, for any depth and
-widths. The parameter count never enters: only the ``d_L x d_0`` shape of ``M`` does.
+widths. On data ``B_k`` includes the frozen first layer ``F`` of ``X^T = Q F^T`` and ``r = rank X``
+(``K_F``), and "minimizer" means the normal equations ``(P X - Y) X^T = 0``: the targets need not be
+realizable. :func:`sharpness` chooses among the equivalent exact routes (Gram or factored form of
+``K``, the parameter-side ``J^T J``, dense ``eigh``) by the flop and memory model of
+:func:`dmfsharp.operators.route_costs` and names the route in ``method``.
 
 Away from a minimizer the residual terms of the Hessian do not vanish and K is not the Hessian;
 there :func:`sharpness` runs Lanczos (``scipy.sparse.linalg.eigsh``, ``which='LA'``) on the exact
 analytic Hessian-vector product (or a dense ``eigh`` for small problems) and says so in its result.
 
-Matrices ``X`` in the ``d_L x d_0`` space are flattened in C order; the dense ``K`` is then
+Every start vector is a pure function of the inputs (random draws come from ``rng``, default seed
+0), so the same input gives the same bits.
+
+Matrices ``X`` in the ``p x r`` space are flattened in C order; the dense ``K`` is then
 ``sum_k kron(A_k A_k^T, B_k^T B_k)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
-from .derivatives import dense_hessian, hessian_operator
-from .factorization import Factorization, check_scale
+from ._lanczos import lanczos_top
+from .derivatives import dense_hessian, effective_scale, hessian_operator
+from .factorization import Factorization, check_count, check_scale, check_tolerance
+from .operators import (
+    DENSE_MAX,
+    FactoredKOperator,
+    JtJOperator,
+    KOperator,
+    j_apply,
+    jt_apply,
+    k_start,
+    rank_one_start,
+    route_costs,
+)
 
 __all__ = [
     "EigenpairsResult",
@@ -43,29 +63,27 @@ __all__ = [
     "top_eigenpairs",
 ]
 
-#: ``sharpness(method="auto")`` uses a dense ``eigh`` of K up to this ``d_L * d_0``.
-DENSE_K_MAX = 400
+#: Former fixed thresholds of ``method="auto"`` (kept as names for callers): a dense ``eigh`` is
+#: used up to this dimension of the smaller exact eigenproblem (``p r`` or ``n_params``).
+DENSE_K_MAX = DENSE_MAX
 #: ``sharpness(method="auto")`` uses a dense Hessian ``eigh`` off a minimizer up to this many
 #: parameters.
 DENSE_HESSIAN_MAX = 400
-#: Lanczos on K starts from a Kronecker-subspace Rayleigh-Ritz vector when
-#: ``min(d_L, d_0)`` is at least this (below, the rank-one start is used directly).
-KRON_START_MIN_WIDTH = 32
-#: Largest Kronecker-subspace side (columns of ``U`` and ``V``) of that start.
-KRON_START_MAX_SIDE = 96
-#: ARPACK tolerance and ``ncv`` of the small projected eigenproblems inside the Kronecker start.
-#: A residual of 1e-6 already puts the Ritz value within ~1e-12 of the projected maximum, and the
-#: start only has to be good, not certified (1e-12 cost three times more inner products).
-KRON_INNER_TOL, KRON_INNER_NCV = 1e-6, 10
+#: Default seed of every random draw (a start vector when ``fitted`` vanishes, Kronecker-start
+#: sketches, the ``lanczos-hvp`` start) when ``rng`` is None.
+DEFAULT_SEED = 0
 METHODS = (
     "auto",
     "scalar-closed-form",
     "dense-K",
+    "dense-JtJ",
     "lanczos-K",
+    "lanczos-K-factored",
+    "lanczos-JtJ",
     "dense-hessian",
     "lanczos-hvp",
 )
-_MINIMIZER_METHODS = ("scalar-closed-form", "dense-K", "lanczos-K")
+_MINIMIZER_METHODS = METHODS[1:7]
 
 
 # ---------------------------------------------------------------------------------- results
@@ -82,17 +100,21 @@ class SharpnessResult:
         Unit Hessian eigenvector as per-layer blocks (shapes of the weights; the norm over all
         blocks together is 1).
     method : str
-        ``"scalar-closed-form"``, ``"dense-K"``, ``"lanczos-K"`` (exact reduction at a
-        minimizer) or ``"dense-hessian"``, ``"lanczos-hvp"`` (full Hessian, any point).
+        ``"scalar-closed-form"``, ``"dense-K"``, ``"dense-JtJ"``, ``"lanczos-K"``,
+        ``"lanczos-K-factored"``, ``"lanczos-JtJ"`` (exact reduction at a minimizer; see
+        :mod:`dmfsharp.operators`) or ``"dense-hessian"``, ``"lanczos-hvp"`` (full Hessian,
+        any point).
     residual_norm : float
-        ``||P - M||_F`` of the factorization.
+        ``||P - M||_F`` of the factorization (on data ``||P F - Y Q||_F``, the residual within
+        the row space of ``X``).
     is_minimizer : bool
         Whether the point was treated as a minimizer (relative residual <= ``rtol_minimizer``).
         When False, the K reduction does not apply and the full Hessian was used.
     n_matvecs : int
-        Operator products used (K products for ``*-K`` methods, Hessian-vector products for
-        ``lanczos-hvp``; 0 for closed forms and dense builds of K, ``n_params`` for the dense
-        Hessian, which is built from that many HVPs). For ``lanczos-K`` the thin products of
+        Operator products used (K products for ``*-K*`` methods, ``J^T J`` products for
+        ``lanczos-JtJ``, Hessian-vector products for ``lanczos-hvp``; 0 for closed forms and
+        dense builds of K or ``J^T J``, ``n_params`` for the dense Hessian, which is built from
+        that many HVPs). For ``lanczos-K`` the thin products of
         the Kronecker-subspace start vector (``G_k U`` with ``U`` of at most 96 columns) are
         not counted; wall time includes them.
     converged : bool
@@ -101,9 +123,18 @@ class SharpnessResult:
         ``||H v - lambda_max v||`` of the returned unit vector ``v`` (Hessian units). At a
         minimizer it is computed exactly through K (``H = 2c J^T J``).
     scale : float
-        The loss scale ``c``.
+        The loss scale ``c`` (on data the Hessian is that of ``c * weight * ||P X - Y||^2``).
     note : str
         A one-line human-readable statement of what was computed.
+    gauss_newton : bool
+        Whether the Hessian equals the Gauss-Newton matrix ``2c' J^T J`` at this point (a
+        minimizer: the exact K / ``J^T J`` routes were used). False off a minimizer, e.g. at the
+        minimizers of a reduced-rank regression (widths below the rank of the least-squares
+        solution), where the residual terms are included through the exact HVP.
+    n_samples : int or None
+        Number of samples on data (``None`` for the factorization loss).
+    reduction : str or None
+        ``"mean"`` or ``"sum"`` on data (``None`` for the factorization loss).
     """
 
     lambda_max: float
@@ -116,6 +147,9 @@ class SharpnessResult:
     eigen_residual: float
     scale: float
     note: str = ""
+    gauss_newton: bool = False
+    n_samples: int | None = None
+    reduction: str | None = None
 
     def flat_eigenvector(self) -> np.ndarray:
         """The eigenvector as one flat vector (order of :meth:`Factorization.to_vector`)."""
@@ -186,93 +220,22 @@ class EigenpairsResult:
 
 
 # ---------------------------------------------------------------------------------- K
-@dataclass(frozen=True)
-class _Grams:
-    """Stacked Gram matrices ``G_k = A_k A_k^T`` (``(L, d_L, d_L)``) and ``H_k = B_k^T B_k``."""
-
-    G: np.ndarray
-    H: np.ndarray
-    G_cols: np.ndarray = field(repr=False)  # (L * d_L, d_L): rows of the G_k stacked
-    H_rows: np.ndarray = field(repr=False)  # (L * d_0, d_0): the H_k stacked
-
-
-def _grams(fac: Factorization) -> _Grams:
-    G = np.stack([a @ a.T for a in fac.lefts])
-    H = np.stack([b.T @ b for b in fac.rights])
-    L, dl, d0 = fac.depth, fac.dims[-1], fac.dims[0]
-    return _Grams(G, H, G.reshape(L * dl, dl), H.reshape(L * d0, d0))
-
-
-def _kron_apply(G_cols: np.ndarray, H_rows: np.ndarray, L: int, Xs: np.ndarray) -> np.ndarray:
-    """``sum_k G_k X_j H_k`` for a stack ``Xs`` of shape ``(b, a, c)``, with ``G_cols`` the
-    ``(L * a, a)`` stack of the ``G_k`` and ``H_rows`` the ``(L * c, c)`` stack of the ``H_k``."""
-    b, a, c = Xs.shape
-    # Y[k, :, j*c:(j+1)*c] = G_k X_j, computed as one GEMM over all k and j.
-    Y = G_cols @ np.moveaxis(Xs, 0, 1).reshape(a, b * c)
-    # Sum_k Y_k H_k for every j: rearrange to (b * a, L * c) and multiply by H stacked.
-    Y = Y.reshape(L, a, b, c).transpose(2, 1, 0, 3).reshape(b * a, L * c)
-    return (Y @ H_rows).reshape(b, a, c)
-
-
-class KOperator(LinearOperator):
-    """The operator ``X -> sum_k (A_k A_k^T) X (B_k^T B_k)`` on C-order flattened ``d_L x d_0``
-    matrices, as a symmetric PSD ``scipy.sparse.linalg.LinearOperator``.
-
-    One product costs two matrix multiplications with the stacked Gram matrices
-    (``L d_L d_0 (d_L + d_0)`` multiply-adds); blocks of vectors are done in the same two calls.
-    ``n_matvecs`` counts vectors multiplied.
-    """
-
-    def __init__(self, fac: Factorization):
-        self.dl, self.d0 = fac.dims[-1], fac.dims[0]
-        self.depth = fac.depth
-        self.grams = _grams(fac)
-        super().__init__(dtype=np.float64, shape=(self.dl * self.d0, self.dl * self.d0))
-        self.n_matvecs = 0
-
-    def apply(self, X: np.ndarray) -> np.ndarray:
-        """``K`` applied to a ``(d_L, d_0)`` matrix or a ``(b, d_L, d_0)`` stack of them."""
-        X = np.asarray(X, dtype=np.float64)
-        single = X.ndim == 2
-        Xs = X[None] if single else X
-        self.n_matvecs += Xs.shape[0]
-        Z = _kron_apply(self.grams.G_cols, self.grams.H_rows, self.depth, Xs)
-        return Z[0] if single else Z
-
-    def dense(self) -> np.ndarray:
-        """The dense symmetric ``(d_L d_0, d_L d_0)`` matrix ``sum_k kron(G_k, H_k)``."""
-        n = self.shape[0]
-        K = np.einsum("kab,kcd->acbd", self.grams.G, self.grams.H, optimize=True).reshape(n, n)
-        return 0.5 * (K + K.T)
-
-    def _matvec(self, x):
-        return self.apply(np.reshape(x, (self.dl, self.d0))).ravel()
-
-    def _matmat(self, X):
-        b = X.shape[1]
-        Xs = np.asarray(X).T.reshape(b, self.dl, self.d0)
-        return self.apply(Xs).reshape(b, -1).T
-
-    def _rmatvec(self, x):
-        return self._matvec(x)
-
-    def _adjoint(self):
-        return self
-
-
-def k_operator(fac: Factorization) -> KOperator:
+def k_operator(fac: Factorization, form: str = "gram"):
     """Matrix-free ``K(X) = sum_k (A_k A_k^T) X (B_k^T B_k)`` (see :class:`KOperator`).
 
     Parameters
     ----------
     fac : Factorization
-        Any factorization (K is the Gauss-Newton operator ``J J^T``; it equals the Hessian's
-        nonzero part only at a minimizer).
+        Any factorization, on data or not (K is the Gauss-Newton operator ``J J^T``; it equals
+        the Hessian's nonzero part only at a minimizer).
+    form : {"gram", "factored"}, default "gram"
+        Gram form (:class:`dmfsharp.operators.KOperator`) or factored form
+        (:class:`dmfsharp.operators.FactoredKOperator`); the same operator.
 
     Returns
     -------
-    KOperator
-        Shape ``(d_L d_0, d_L d_0)``.
+    scipy.sparse.linalg.LinearOperator
+        Shape ``(p r, p r)``.
 
     Examples
     --------
@@ -282,7 +245,9 @@ def k_operator(fac: Factorization) -> KOperator:
     >>> K @ np.ones(1)
     array([13.])
     """
-    return KOperator(fac)
+    if form not in ("gram", "factored"):
+        raise ValueError(f"form: must be 'gram' or 'factored', got {form!r}")
+    return KOperator(fac) if form == "gram" else FactoredKOperator(fac)
 
 
 def k_matrix(fac: Factorization, max_dim: int = 4096) -> np.ndarray:
@@ -293,12 +258,12 @@ def k_matrix(fac: Factorization, max_dim: int = 4096) -> np.ndarray:
     fac : Factorization
         Any factorization.
     max_dim : int, default 4096
-        Refuse ``d_L d_0 > max_dim`` (the matrix has ``(d_L d_0)^2`` entries).
+        Refuse ``p r > max_dim`` (the matrix has ``(p r)^2`` entries).
 
     Returns
     -------
     ndarray
-        Symmetric PSD ``(d_L d_0, d_L d_0)`` matrix.
+        Symmetric PSD ``(p r, p r)`` matrix.
 
     Examples
     --------
@@ -307,7 +272,8 @@ def k_matrix(fac: Factorization, max_dim: int = 4096) -> np.ndarray:
     >>> k_matrix(Factorization([np.eye(2), 2 * np.eye(2)])).diagonal()
     array([5., 5., 5., 5.])
     """
-    n = fac.dims[-1] * fac.dims[0]
+    max_dim = check_count(max_dim, "max_dim")
+    n = fac.dims[-1] * fac.in_dim
     if n > max_dim:
         raise ValueError(
             f"fac: d_L * d_0 = {n} exceeds max_dim = {max_dim} for a dense K; use k_operator()"
@@ -316,11 +282,6 @@ def k_matrix(fac: Factorization, max_dim: int = 4096) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _blocks_from_k_vectors(fac: Factorization, X: np.ndarray) -> list[np.ndarray]:
-    """``U_k = A_k^T X B_k^T`` for a ``(d_L, d_0)`` matrix ``X`` (not normalised)."""
-    return [a.T @ X @ b.T for a, b in zip(fac.lefts, fac.rights)]
-
-
 def _unit_blocks(fac: Factorization, blocks: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     norm = np.sqrt(sum(float(np.sum(b * b)) for b in blocks))
     if norm == 0 or not np.isfinite(norm):
@@ -334,145 +295,36 @@ def _first_basis_vector(fac: Factorization) -> tuple[np.ndarray, ...]:
     return tuple(fac.split(e))
 
 
-def _rank_one_start(
-    fac: Factorization, K: KOperator, rng, sweeps: int = 30, power_steps: int = 8
-) -> np.ndarray:
-    """Start vector ``y x^T`` for Lanczos on K: an approximate maximiser of the rank-one
-    relaxation ``sum_k ||A_k^T y||^2 ||B_k x||^2`` by alternating power steps, started from an
-    approximate top singular pair of the product (``power_steps`` power iterations on ``P``;
-    random when the product vanishes)."""
-    G, H = K.grams.G, K.grams.H
-    P = fac.product
-    if np.any(P):
-        # approximate top singular pair by a few power steps (a full SVD costs ~50 ms at 256)
-        x = P[np.argmax(np.einsum("ij,ij->i", P, P))].copy()
-        for _ in range(power_steps):
-            y = P @ x
-            y /= np.linalg.norm(y)
-            x = y @ P
-            x /= np.linalg.norm(x)
-    else:
-        g = np.random.default_rng(rng)
-        y, x = g.standard_normal(K.dl), g.standard_normal(K.d0)
-        y /= np.linalg.norm(y)
-        x /= np.linalg.norm(x)
-    for _ in range(sweeps):
-        wx = (H @ x) @ x  # ||B_k x||^2 for every k
-        y_new = wx @ (G @ y)
-        ny = np.linalg.norm(y_new)
-        if ny == 0:
-            break
-        y_new /= ny
-        wy = (G @ y_new) @ y_new  # ||A_k^T y||^2
-        x_new = wy @ (H @ x)
-        nx = np.linalg.norm(x_new)
-        if nx == 0:
-            break
-        x_new /= nx
-        done = abs(abs(y_new @ y) - 1) < 1e-14 and abs(abs(x_new @ x) - 1) < 1e-14
-        y, x = y_new, x_new
-        if done:
-            break
-    return np.outer(y, x)
+def _rng(rng):
+    return DEFAULT_SEED if rng is None else rng
 
 
-def _orth_new(basis: np.ndarray, cand: np.ndarray) -> np.ndarray:
-    """Orthonormal directions of ``cand`` orthogonal to the orthonormal ``basis`` (rank-revealing:
-    numerically dependent directions are dropped)."""
-    for _ in range(2):
-        cand = cand - basis @ (basis.T @ cand)
-    if not cand.size:
-        return cand
-    u, s, _ = np.linalg.svd(cand, full_matrices=False)
-    keep = s > 1e-10 * max(s[0], 1e-300) if s.size else s.astype(bool)
-    new = u[:, keep]
-    new = new - basis @ (basis.T @ new)
-    return np.linalg.qr(new)[0] if new.size else new
-
-
-def _projected_top(Gp: np.ndarray, Hp: np.ndarray, Y0: np.ndarray | None):
-    """Top eigenpair of ``sum_k Gp_k (x) Hp_k`` (small; dense ``eigh`` up to ``DENSE_K_MAX``,
-    else Lanczos warm-started from ``Y0`` to the loose ``KRON_INNER_TOL``)."""
-    L, p, _ = Gp.shape
-    q = Hp.shape[1]
-    n = p * q
-    if n <= DENSE_K_MAX:
-        Kp = np.einsum("kab,kcd->acbd", Gp, Hp, optimize=True).reshape(n, n)
-        w, v = scipy.linalg.eigh(0.5 * (Kp + Kp.T), subset_by_index=[n - 1, n - 1])
-        return float(w[0]), v[:, 0].reshape(p, q)
-    G_cols, H_rows = Gp.reshape(L * p, p), Hp.reshape(L * q, q)
-    op = LinearOperator(
-        (n, n),
-        matvec=lambda z: _kron_apply(G_cols, H_rows, L, np.reshape(z, (1, p, q))).ravel(),
-        dtype=np.float64,
+def _rank_deficit_note(fac: Factorization) -> str:
+    """Why a point on data is not a minimizer, when the widths explain it."""
+    if fac.data is None or fac.depth < 2:
+        return ""
+    s = np.linalg.svd(fac.fit_target, compute_uv=False)
+    r_ls = int(
+        np.sum(s > max(fac.fit_target.shape) * np.finfo(float).eps * (s[0] if s.size else 0))
     )
-    v0 = np.zeros((p, q))
-    v0[: Y0.shape[0], : Y0.shape[1]] = Y0
-    w, v = eigsh(op, k=1, which="LA", v0=v0.ravel(), tol=KRON_INNER_TOL, ncv=min(n, KRON_INNER_NCV))
-    return float(w[0]), v[:, 0].reshape(p, q)
-
-
-def _kronecker_subspace_start(K: KOperator, X0: np.ndarray, rng, block: int = 16) -> np.ndarray:
-    """Refine a rank-one start ``X0 = y x^T`` by Rayleigh-Ritz on Kronecker subspaces
-    ``span(U) (x) span(V)`` grown from the residual (a Davidson method in factor space).
-
-    The projected operator ``sum_k (U^T G_k U) (x) (V^T H_k V)`` is small, and growing ``U``
-    costs products ``G_k U_new`` with thin matrices only, so this is much cheaper than products
-    with K; it typically brings the start from ~1e-3 to ~1e-8 relative eigenvalue error at
-    width 256 and cuts the Lanczos products that follow from ~26 to 7. It only chooses the start
-    vector: the eigenvalue is certified afterwards by Lanczos on K itself. ``X0`` must be rank
-    one (its factors are read off a column and ``X0^T y``, no SVD); the projected problems are
-    solved only to ``KRON_INNER_TOL``.
-    """
-    G, H = K.grams.G, K.grams.H
-    L, dl, d0 = K.depth, K.dl, K.d0
-    cap = min(KRON_START_MAX_SIDE, dl, d0, max(8, min(dl, d0) // 3))
-    g = np.random.default_rng(rng)
-    # X0 = y x^T: its largest column is along y, and X0^T y along x (no SVD needed)
-    y = X0[:, np.argmax(np.einsum("ij,ij->j", X0, X0))]
-    x = y @ X0
-    U, V = (y / np.linalg.norm(y))[:, None], (x / np.linalg.norm(x))[:, None]
-    GU, HV = G @ U, H @ V
-    Y, theta = np.ones((1, 1)), 0.0
-    while True:
-        Gp, Hp = U.T @ GU, V.T @ HV
-        new_theta, Y = _projected_top(
-            0.5 * (Gp + Gp.transpose(0, 2, 1)), 0.5 * (Hp + Hp.transpose(0, 2, 1)), Y
+    width = min(fac.dims[1:-1])
+    if r_ls > width:
+        return (
+            f"; the least-squares solution has rank {r_ls} > the smallest width {width} "
+            "(reduced-rank regression: no point satisfies the normal equations)"
         )
-        done = abs(new_theta - theta) <= 1e-10 * new_theta
-        theta = new_theta
-        p, q = U.shape[1], V.shape[1]
-        if done or (p >= cap and q >= cap):
-            break
-        # K X = Pc Qc^T with X = U Y V^T; sample the residual's ranges on both sides.
-        Pc = (GU @ Y).transpose(1, 0, 2).reshape(dl, L * q)
-        Qc = HV.transpose(1, 0, 2).reshape(d0, L * q)
-        added = False
-        if p < cap:
-            om = g.standard_normal((d0, block))
-            new = _orth_new(U, Pc @ (Qc.T @ om) - theta * (U @ (Y @ (V.T @ om))))[:, : cap - p]
-            if new.size:
-                U, GU, added = np.hstack([U, new]), np.concatenate([GU, G @ new], axis=2), True
-        if q < cap:
-            om = g.standard_normal((dl, block))
-            new = _orth_new(V, Qc @ (Pc.T @ om) - theta * (V @ (Y.T @ (U[:, :p].T @ om))))
-            new = new[:, : cap - q]
-            if new.size:
-                V, HV, added = np.hstack([V, new]), np.concatenate([HV, H @ new], axis=2), True
-        if not added:
-            break
-        # keep Y aligned with the grown bases (new coordinates start at zero)
-        Yg = np.zeros((U.shape[1], V.shape[1]))
-        Yg[:p, :q] = Y
-        Y = Yg
-    return U @ Y @ V.T
+    return ""
 
 
 def _choose_method(fac: Factorization, minimizer: bool) -> str:
     if minimizer:
-        if max(fac.dims) == 1:
+        if max(fac.dims) == 1 and fac.in_dim == 1:
             return "scalar-closed-form"
-        return "dense-K" if fac.dims[-1] * fac.dims[0] <= DENSE_K_MAX else "lanczos-K"
+        n_k, N = fac.dims[-1] * fac.in_dim, fac.n_params
+        if min(n_k, N) <= DENSE_MAX:
+            return "dense-K" if n_k <= N else "dense-JtJ"
+        lanczos = [c for c in route_costs(fac) if c.method.startswith("lanczos")]
+        return lanczos[0].method
     return "dense-hessian" if fac.n_params <= DENSE_HESSIAN_MAX else "lanczos-hvp"
 
 
@@ -486,38 +338,50 @@ def sharpness(
     rng=None,
     rtol_minimizer: float = 1e-10,
     maxiter: int | None = None,
+    v0=None,
 ) -> SharpnessResult:
-    """Largest Hessian eigenvalue (sharpness) of ``c * ||W_L ... W_1 - M||_F^2`` and its
-    eigenvector.
+    """Largest Hessian eigenvalue (sharpness) of ``c * ||W_L ... W_1 - M||_F^2`` (or of the data
+    loss of a factorization on data) and its eigenvector.
 
     At a minimizer the result is exact (closed form for scalar factorizations, otherwise the
-    top eigenpair of the ``d_L d_0``-dimensional operator K, dense or by Lanczos); elsewhere it is
-    the top eigenpair of the full Hessian from the analytic HVP.
+    top eigenpair of ``K`` or of ``J^T J``, dense or by Lanczos); elsewhere it is the top
+    eigenpair of the full Hessian from the analytic HVP.
 
     Parameters
     ----------
     fac : Factorization
-        The point.
+        The point (on data: ``Factorization(weights, data=Data(X, Y))``).
     scale : float, default 0.5
         Loss scale ``c`` (``1.0`` for the paper's convention). ``lambda_max`` is proportional to
         ``2c``.
     method : str, default "auto"
-        ``"auto"`` picks ``"scalar-closed-form"`` (all widths 1), ``"dense-K"``
-        (``d_L d_0 <= 400``) or ``"lanczos-K"`` at a minimizer, and ``"dense-hessian"``
-        (``n_params <= 400``) or ``"lanczos-hvp"`` elsewhere. The three minimizer methods raise
-        ``ValueError`` off a minimizer. Lanczos on a problem of dimension < 3 (ARPACK's minimum)
-        runs the dense method instead and reports that.
+        ``"auto"`` at a minimizer: ``"scalar-closed-form"`` (all widths 1), a dense ``eigh`` of
+        the smaller of ``K`` and ``J^T J`` (``"dense-K"`` / ``"dense-JtJ"``) when that dimension
+        is ``<= 400``, else the Lanczos route (``"lanczos-K"``, ``"lanczos-K-factored"``,
+        ``"lanczos-JtJ"``) that the flop and memory model
+        :func:`dmfsharp.operators.route_costs` finds cheapest. Elsewhere ``"dense-hessian"``
+        (``n_params <= 400``) or ``"lanczos-hvp"``. The minimizer methods raise ``ValueError``
+        off a minimizer. Lanczos on a problem of dimension < 3 (ARPACK's minimum) runs the dense
+        method instead and reports that.
     tol : float, default 1e-7
         Lanczos stopping tolerance: relative residual ``||K x - mu x|| <= tol * mu`` (ARPACK's
         criterion). The eigenvalue error is then at most about ``tol**2 * mu / gap`` (``gap``:
         distance to the next eigenvalue), i.e. ``<= 1e-10`` relative for relative gaps
         ``>= 1e-4`` — far below ``tol``. ``eigen_residual`` reports the achieved residual.
     rng : Generator, SeedSequence or int, optional
-        Used only for a random Lanczos start vector (product zero, or ``lanczos-hvp``).
+        Random draws of the start vectors (``fitted`` zero, Kronecker-start sketches,
+        ``lanczos-hvp``). Default: seed 0, so the result is a pure function of the inputs.
     rtol_minimizer : float, default 1e-10
-        The point counts as a minimizer when ``||P - M||_F / ||M||_F <= rtol_minimizer``.
+        The point counts as a minimizer when :meth:`Factorization.relative_residual` is at most
+        this (``||P - M|| / ||M||``; on data the normal-equation residual
+        ``||(PX - Y)X^T|| / ||YX^T||``).
     maxiter : int, optional
         Maximum Lanczos restarts (ARPACK ``maxiter``).
+    v0 : array_like, optional
+        Warm start: a flat parameter vector (e.g. the previous top eigenvector along a training
+        run). Lanczos then checks convergence after every product (a few products when ``v0`` is
+        close), on the route's own space (``J v0`` for the K routes); off a minimizer ``"auto"``
+        then takes ``"lanczos-hvp"`` instead of a dense Hessian.
 
     Returns
     -------
@@ -537,30 +401,55 @@ def sharpness(
         raise TypeError(f"fac: expected a dmfsharp.Factorization, got {type(fac).__name__}")
     if method not in METHODS:
         raise ValueError(f"method: must be one of {', '.join(METHODS)}; got {method!r}")
-    if not (np.isfinite(tol) and 0 < tol < 1):
+    try:
+        tol_ok = bool(np.isfinite(tol) and 0 < tol < 1)
+    except TypeError:
+        tol_ok = False
+    if not tol_ok:
         raise ValueError(f"tol: must be in (0, 1), got {tol!r}")
+    if maxiter is not None:
+        maxiter = check_count(maxiter, "maxiter")
+    if v0 is not None:
+        v0 = np.asarray(v0, dtype=np.float64).ravel()
+        if v0.shape != (fac.n_params,) or not np.all(np.isfinite(v0)) or not np.any(v0):
+            raise ValueError(f"v0: expected a finite nonzero vector of length {fac.n_params}")
     minimizer = fac.is_minimizer(rtol_minimizer)
     if method == "auto":
         method = _choose_method(fac, minimizer)
+        if v0 is not None and method == "dense-hessian":
+            method = "lanczos-hvp"  # a warm start needs a few HVPs, a dense Hessian n_params
     # ARPACK needs a dimension >= 3 (k = 1 < ncv <= n); tiny problems go dense.
-    if method == "lanczos-K" and fac.dims[-1] * fac.dims[0] < 3:
+    n_k = fac.dims[-1] * fac.in_dim
+    if method in ("lanczos-K", "lanczos-K-factored") and n_k < 3:
         method = "dense-K"
+    elif method == "lanczos-JtJ" and fac.n_params < 3:
+        method = "dense-JtJ"
     elif method == "lanczos-hvp" and fac.n_params < 3:
         method = "dense-hessian"
     if method in _MINIMIZER_METHODS:
         fac.require_minimizer(rtol_minimizer, what=f"fac (method={method!r})")
-        if method == "scalar-closed-form" and max(fac.dims) != 1:
+        if method == "scalar-closed-form" and not (max(fac.dims) == 1 and fac.in_dim == 1):
             raise ValueError(
                 f"method: 'scalar-closed-form' needs all widths 1, got dims {fac.dims}"
             )
+    ce = effective_scale(fac, c)
     solver = {
         "scalar-closed-form": _sharpness_scalar,
         "dense-K": _sharpness_dense_k,
+        "dense-JtJ": _sharpness_dense_jtj,
         "lanczos-K": _sharpness_lanczos_k,
+        "lanczos-K-factored": _sharpness_lanczos_k,
+        "lanczos-JtJ": _sharpness_lanczos_jtj,
         "dense-hessian": _sharpness_dense_hessian,
         "lanczos-hvp": _sharpness_lanczos_hvp,
     }[method]
-    lam, vec, n_mv, conv, eres, note = solver(fac, c, tol=tol, rng=rng, maxiter=maxiter)
+    lam, vec, n_mv, conv, eres, note = solver(
+        fac, ce, tol=tol, rng=_rng(rng), maxiter=maxiter, v0=v0, method=method, scale=c
+    )
+    if fac.data is not None:
+        note += f" [{fac.data.describe()}]"
+        if not minimizer:
+            note += _rank_deficit_note(fac)
     return SharpnessResult(
         lambda_max=float(lam),
         eigenvector=tuple(vec),
@@ -572,31 +461,48 @@ def sharpness(
         eigen_residual=float(eres),
         scale=c,
         note=note,
+        gauss_newton=method in _MINIMIZER_METHODS,
+        n_samples=None if fac.data is None else fac.data.n_samples,
+        reduction=None if fac.data is None else fac.data.reduction,
     )
 
 
+def _scalar_g(fac: Factorization) -> np.ndarray:
+    """``g_k = prod_{j != k} w_j`` of a scalar factorization (from the partial products, no
+    division; on data times the 1 x 1 frozen layer); the Hessian at a minimizer is ``2c g g^T``."""
+    return np.array([a[0, 0] * b[0, 0] for a, b in zip(fac.lefts, fac.rights)])
+
+
+def _scalar_lambda(fac: Factorization, c: float) -> float:
+    """``2c * g @ g``: the one nonzero Hessian eigenvalue of a scalar minimizer (the single
+    summation shared by :func:`sharpness` and :func:`dmfsharp.scalar_sharpness`, so both give
+    the same number bit for bit)."""
+    g = _scalar_g(fac)
+    return 2.0 * c * float(g @ g)
+
+
 def _sharpness_scalar(fac, c, **_):
-    g = np.array([a[0, 0] * b[0, 0] for a, b in zip(fac.lefts, fac.rights)])  # prod_{j != k} w_j
-    lam = 2.0 * c * float(g @ g)
+    g = _scalar_g(fac)  # prod_{j != k} w_j
+    lam = _scalar_lambda(fac, c)
     vec = _unit_blocks(fac, [np.array([[x]]) for x in g])
     return lam, vec, 0, True, 0.0, "exact: scalar closed form 2c * sum_i prod_{j != i} w_j^2"
 
 
-def _finish_k(fac, c, K: KOperator, X: np.ndarray):
+def _finish_k(fac, c, K, X: np.ndarray):
     """Rayleigh quotient, Hessian eigenvector and residual from a K eigenvector estimate."""
     X = X / np.linalg.norm(X)
     KX = K.apply(X)
     mu = max(float(np.sum(X * KX)), 0.0)
     if mu <= 0:
         return 0.0, _first_basis_vector(fac), 0.0
-    vec = _unit_blocks(fac, _blocks_from_k_vectors(fac, X))
+    vec = _unit_blocks(fac, jt_apply(fac, X))
     r = KX - mu * X
     eres = 2.0 * c * float(np.sqrt(max(np.sum(r * K.apply(r)), 0.0) / mu))
     return 2.0 * c * mu, vec, eres
 
 
 def _sharpness_dense_k(fac, c, **_):
-    K = k_operator(fac)
+    K = KOperator(fac)
     Kd = K.dense()
     n = Kd.shape[0]
     _, v = scipy.linalg.eigh(Kd, subset_by_index=[n - 1, n - 1])
@@ -604,8 +510,44 @@ def _sharpness_dense_k(fac, c, **_):
     return lam, vec, 0, True, eres, "exact: dense eigh of the d_L d_0 operator K (minimizer)"
 
 
-def _sharpness_lanczos_k(fac, c, *, tol, rng, maxiter):
-    """Lanczos (ARPACK) on K from the rank-one / Kronecker-subspace start.
+def _finish_jtj(fac, c, op: JtJOperator, u: np.ndarray):
+    """Rayleigh quotient and residual of a unit ``J^T J`` eigenvector estimate (Hessian units)."""
+    u = u / np.linalg.norm(u)
+    Hu = 2.0 * c * op.matvec(u)
+    lam = float(u @ Hu)
+    return lam, tuple(fac.split(u)), float(np.linalg.norm(Hu - lam * u))
+
+
+def _sharpness_dense_jtj(fac, c, **_):
+    op = JtJOperator(fac)
+    M = op.dense()
+    n = M.shape[0]
+    _, v = scipy.linalg.eigh(M, subset_by_index=[n - 1, n - 1])
+    lam, vec, eres = _finish_jtj(fac, c, op, v[:, 0])
+    return lam, vec, 0, True, eres, "exact: dense eigh of the parameter-side J^T J (minimizer)"
+
+
+#: A warm start ``v0`` is mixed with this relative amount of a seeded random unit vector, and
+#: Lanczos takes at least ``WARM_MIN_PRODUCTS`` products: a residual certifies *an* eigenpair,
+#: and these let the top eigenvalue take over when ``v0`` follows an eigenvector that is no longer
+#: the top one (an eigenvalue crossing along a trajectory).
+WARM_RANDOM_MIX = 1e-2
+WARM_MIN_PRODUCTS = 4
+
+
+def _warm_lanczos(matvec, v0, tol, maxiter, rng=DEFAULT_SEED):
+    budget = 1000 if maxiter is None else 40 * maxiter
+    v0 = np.asarray(v0, dtype=np.float64).ravel()
+    noise = np.random.default_rng(rng).standard_normal(v0.size)
+    start = v0 / np.linalg.norm(v0) + WARM_RANDOM_MIX * noise / np.linalg.norm(noise)
+    res = lanczos_top(
+        matvec, start, tol=tol, max_matvecs=budget, min_matvecs=min(WARM_MIN_PRODUCTS, v0.size)
+    )
+    return res.vector, res.converged
+
+
+def _sharpness_lanczos_k(fac, c, *, tol, rng, maxiter, v0, method, **_):
+    """Lanczos on K (Gram or factored form) from the rank-one / Kronecker-subspace start.
 
     Cost at L = 10, width 256 (one thread, ~0.2 s in all): 9 K products of ~12 ms (7 Lanczos,
     then ``K X`` and ``K r`` for the Rayleigh quotient and ``eigen_residual``), the start vector
@@ -614,31 +556,73 @@ def _sharpness_lanczos_k(fac, c, *, tol, rng, maxiter):
     Lanczos with full reorthogonalisation from the same start needs 7 as well, and a larger
     Kronecker subspace or other ``ncv`` values did not lower it.
     """
-    K = k_operator(fac)
+    K = KOperator(fac) if method == "lanczos-K" else FactoredKOperator(fac)
     n = K.shape[0]
-    X0 = _rank_one_start(fac, K, rng)
-    ncv = 10
-    if min(K.dl, K.d0) >= KRON_START_MIN_WIDTH:
-        X0 = _kronecker_subspace_start(K, X0, rng)
-        ncv = 6
+    form = "Gram" if method == "lanczos-K" else "factored"
     converged = True
-    try:
-        _, v = eigsh(K, k=1, which="LA", v0=X0.ravel(), tol=tol, ncv=min(n, ncv), maxiter=maxiter)
-    except ArpackNoConvergence as exc:
-        converged = False
-        v = exc.eigenvectors if exc.eigenvectors.size else X0.reshape(-1, 1)
+    if v0 is not None:
+        X0 = j_apply(fac, fac.split(v0))
+        if not np.any(X0):
+            X0 = rank_one_start(fac, K, rng)
+        x, converged = _warm_lanczos(K.matvec, X0.ravel(), tol, maxiter)
+        v = x[:, None]
+        note = f"exact reduction to K (minimizer); warm-started Lanczos on K ({form} form)"
+    else:
+        X0, refined = k_start(fac, K, rng)
+        ncv = 6 if refined else 10
+        try:
+            _, v = eigsh(
+                K, k=1, which="LA", v0=X0.ravel(), tol=tol, ncv=min(n, ncv), maxiter=maxiter
+            )
+        except ArpackNoConvergence as exc:
+            converged = False
+            v = exc.eigenvectors if exc.eigenvectors.size else X0.reshape(-1, 1)
+        note = f"exact reduction to K (minimizer); Lanczos on K ({form} form)"
+        if refined:
+            note += " from a Kronecker-subspace Ritz start"
     lam, vec, eres = _finish_k(fac, c, K, v[:, 0].reshape(K.dl, K.d0))
     n_mv = K.n_matvecs - 2  # the two products of _finish_k are a check, not part of the solve
-    note = "exact reduction to K (minimizer); Lanczos on K"
-    if ncv == 6:
-        note += " from a Kronecker-subspace Ritz start"
     if not converged:
         note += " DID NOT CONVERGE: value is a lower bound"
     return lam, vec, n_mv, converged, eres, note
 
 
-def _sharpness_dense_hessian(fac, c, **_):
-    Hd = dense_hessian(fac, c, max_params=max(DENSE_HESSIAN_MAX, fac.n_params))
+def _sharpness_lanczos_jtj(fac, c, *, tol, rng, maxiter, v0, **_):
+    """Lanczos on the parameter-side ``J^T J``, started from ``J^T X0`` with ``X0`` the K-space
+    start (the Krylov spaces of ``J^T J`` from ``J^T X0`` and of ``K`` from ``X0``
+    correspond)."""
+    op = JtJOperator(fac)
+    converged = True
+    if v0 is None:
+        X0, _ = k_start(fac, FactoredKOperator(fac), rng)
+        u0 = fac.join(jt_apply(fac, X0))
+        if not np.any(u0):
+            u0 = np.random.default_rng(rng).standard_normal(fac.n_params)
+    else:
+        u0 = v0
+    if v0 is not None:
+        u, converged = _warm_lanczos(op.matvec, u0, tol, maxiter)
+    else:
+        try:
+            _, v = eigsh(
+                op, k=1, which="LA", v0=u0, tol=tol, ncv=min(fac.n_params, 10), maxiter=maxiter
+            )
+            u = v[:, 0]
+        except ArpackNoConvergence as exc:
+            converged = False
+            u = exc.eigenvectors[:, 0] if exc.eigenvectors.size else u0
+    n_mv = op.n_matvecs
+    lam, vec, eres = _finish_jtj(fac, c, op, u)
+    note = "exact: Lanczos on the parameter-side J^T J (minimizer)"
+    if v0 is not None:
+        note = "exact: warm-started Lanczos on the parameter-side J^T J (minimizer)"
+    if not converged:
+        note += " DID NOT CONVERGE: value is a lower bound"
+    return lam, vec, n_mv, converged, eres, note
+
+
+def _sharpness_dense_hessian(fac, c, *, scale, **_):
+    Hd = dense_hessian(fac, scale, max_params=max(DENSE_HESSIAN_MAX, fac.n_params))
     n = Hd.shape[0]
     w, v = scipy.linalg.eigh(Hd, subset_by_index=[n - 1, n - 1])
     vec = tuple(fac.split(v[:, 0]))
@@ -647,24 +631,29 @@ def _sharpness_dense_hessian(fac, c, **_):
     return float(w[0]), vec, n, True, eres, note
 
 
-def _sharpness_lanczos_hvp(fac, c, *, tol, rng, maxiter):
-    op = hessian_operator(fac, c)
-    g = np.random.default_rng(rng)
-    v0 = g.standard_normal(fac.n_params)
+def _sharpness_lanczos_hvp(fac, c, *, tol, rng, maxiter, v0, scale, **_):
+    op = hessian_operator(fac, scale)
     converged = True
-    try:
-        w, v = eigsh(op, k=1, which="LA", v0=v0, tol=tol, maxiter=maxiter)
-    except ArpackNoConvergence as exc:
-        converged = False
-        w, v = exc.eigenvalues, exc.eigenvectors
-        if not w.size:
-            w, v = np.array([np.nan]), v0.reshape(-1, 1) / np.linalg.norm(v0)
+    note = "not a minimizer: Lanczos (eigsh, which='LA') on the analytic HVP"
+    if v0 is not None:
+        x, converged = _warm_lanczos(op.matvec, v0, tol, maxiter)
+        note = "not a minimizer: warm-started Lanczos on the analytic HVP"
+    else:
+        g = np.random.default_rng(rng)
+        v0 = g.standard_normal(fac.n_params)
+        try:
+            w, v = eigsh(op, k=1, which="LA", v0=v0, tol=tol, maxiter=maxiter)
+        except ArpackNoConvergence as exc:
+            converged = False
+            w, v = exc.eigenvalues, exc.eigenvectors
+            if not w.size:
+                v = v0.reshape(-1, 1) / np.linalg.norm(v0)
+        x = v[:, 0]
     n_mv = op.n_matvecs
-    x = v[:, 0] / np.linalg.norm(v[:, 0])
+    x = x / np.linalg.norm(x)
     Hx = op.matvec(x)
     lam = float(x @ Hx)
     eres = float(np.linalg.norm(Hx - lam * x))
-    note = "not a minimizer: Lanczos (eigsh, which='LA') on the analytic HVP"
     if not converged:
         note += "; DID NOT CONVERGE"
     return lam, tuple(fac.split(x)), n_mv, converged, eres, note
@@ -695,14 +684,14 @@ def hessian_trace(fac: Factorization, scale: float = 0.5) -> float:
     >>> hessian_trace(Factorization([np.array([[2.0]]), np.array([[3.0]])]))
     13.0
     """
-    c = check_scale(scale)
+    ce = effective_scale(fac, scale)
     return (
-        2.0 * c * float(sum(np.sum(a * a) * np.sum(b * b) for a, b in zip(fac.lefts, fac.rights)))
+        2.0 * ce * float(sum(np.sum(a * a) * np.sum(b * b) for a, b in zip(fac.lefts, fac.rights)))
     )
 
 
 def _default_rank_rtol(fac: Factorization) -> float:
-    return 1e3 * np.finfo(float).eps * max(fac.dims[-1] * fac.dims[0], fac.depth)
+    return 1e3 * np.finfo(float).eps * max(fac.dims[-1] * fac.in_dim, fac.depth)
 
 
 def hessian_spectrum(
@@ -743,12 +732,11 @@ def hessian_spectrum(
     """
     c = check_scale(scale)
     fac.require_minimizer(rtol_minimizer, what="fac")
-    rtol = _default_rank_rtol(fac) if rank_rtol is None else float(rank_rtol)
-    if not (np.isfinite(rtol) and 0 <= rtol < 1):
-        raise ValueError(f"rank_rtol: must be in [0, 1), got {rank_rtol!r}")
+    rtol = _default_rank_rtol(fac) if rank_rtol is None else rank_rtol
+    rtol = check_tolerance(rtol, "rank_rtol")
     mu = scipy.linalg.eigh(k_matrix(fac, max_dim=max_dim), eigvals_only=True)[::-1]
     keep = mu > rtol * mu[0] if mu[0] > 0 else np.zeros(mu.shape, bool)
-    eig = 2.0 * c * mu[keep]
+    eig = 2.0 * effective_scale(fac, c) * mu[keep]
     return SpectrumResult(
         eigenvalues=eig,
         rank=int(keep.sum()),
@@ -811,24 +799,27 @@ def top_eigenpairs(
     array([402., 216.])
     """
     c = check_scale(scale)
+    ce = effective_scale(fac, c)
     fac.require_minimizer(rtol_minimizer, what="fac")
-    n = fac.dims[-1] * fac.dims[0]
+    tol = check_tolerance(tol, "tol")
+    n = fac.dims[-1] * fac.in_dim
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
         raise ValueError(f"k: must be an integer in [1, d_L d_0] = [1, {n}], got {k!r}")
-    K = k_operator(fac)
+    K = KOperator(fac)
     if n <= DENSE_K_MAX or k >= n - 1:
         mu, V = scipy.linalg.eigh(K.dense())
         mu, V = mu[::-1][:k], V[:, ::-1][:, :k]
         method = "dense-K"
     else:
-        mu, V = eigsh(K, k=k, which="LA", tol=tol, v0=_rank_one_start(fac, K, None).ravel())
+        X0 = rank_one_start(fac, K, DEFAULT_SEED)
+        mu, V = eigsh(K, k=k, which="LA", tol=tol, v0=X0.ravel())
         order = np.argsort(mu)[::-1]
         mu, V = mu[order], V[:, order]
         method = "lanczos-K"
     n_mv = K.n_matvecs
     vals, vecs, res = [], [], []
     for j in range(k):
-        lam, vec, eres = _finish_k(fac, c, K, V[:, j].reshape(K.dl, K.d0))
+        lam, vec, eres = _finish_k(fac, ce, K, V[:, j].reshape(K.dl, K.d0))
         vals.append(lam)
         vecs.append(vec)
         res.append(eres)

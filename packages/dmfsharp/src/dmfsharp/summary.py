@@ -32,8 +32,8 @@ class SharpnessSummary:
         ``S`` (only at a minimizer, where it bounds ``lambda_max``).
     spectral_norm_bound_tight : bool or None
         Whether ``S = lambda_max`` (alignment test).
-    flattest : float
-        ``2c L sigma_1(M)^{2(L-1)/L}`` for the target.
+    flattest : float or None
+        ``2c L sigma_1(M)^{2(L-1)/L}`` for the target (``None`` on data).
     trace : float
         Hessian trace (exact at any point).
     rank : int or None
@@ -53,6 +53,10 @@ class SharpnessSummary:
         Operator products used.
     scale : float
         Loss scale ``c``.
+    n_samples : int or None
+        Samples of the data loss (``None`` for the factorization loss).
+    reduction : str or None
+        ``"mean"`` or ``"sum"`` on data (``None`` for the factorization loss).
     """
 
     dims: tuple[int, ...]
@@ -60,7 +64,7 @@ class SharpnessSummary:
     method: str
     spectral_norm_bound: float | None
     spectral_norm_bound_tight: bool | None
-    flattest: float
+    flattest: float | None
     trace: float
     rank: int | None
     residual: float
@@ -70,6 +74,8 @@ class SharpnessSummary:
     eigen_residual: float
     n_matvecs: int
     scale: float
+    n_samples: int | None = None
+    reduction: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (NaN/inf become None)."""
@@ -90,12 +96,20 @@ class SharpnessSummary:
             )
             s_text = f"{self.spectral_norm_bound:.10g}  [{tight}]"
         lam_kind = "exact" if self.is_minimizer else "full Hessian, not a minimizer"
+        if self.n_samples is None:
+            loss_text = f"{self.scale:g} ||P - M||^2"
+        else:
+            per = f"/{self.n_samples}" if self.reduction == "mean" else ""
+            loss_text = (
+                f"{self.scale:g}{per} ||P X - Y||^2 (n = {self.n_samples}, {self.reduction})"
+            )
+        flat = "n/a (data loss)" if self.flattest is None else f"{self.flattest:.10g}"
         rows = [
             ("dims", ",".join(map(str, self.dims))),
-            ("loss scale c", f"{self.scale:g}"),
+            ("loss", loss_text),
             ("lambda_max", f"{self.lambda_max:.12g}  [{lam_kind}; {self.method}]"),
             ("spectral-norm S", s_text),
-            ("flattest 2cL s1^(2(L-1)/L)", f"{self.flattest:.10g}"),
+            ("flattest 2cL s1^(2(L-1)/L)", flat),
             ("trace", f"{self.trace:.10g}"),
             ("rank", "n/a" if self.rank is None else str(self.rank)),
             ("residual ||P-M||_F", f"{self.residual:.3e}"),
@@ -142,7 +156,7 @@ def summarize(
     if res.is_minimizer:
         b = spectral_norm_bound(fac, c, rtol_minimizer=rtol_minimizer)
         bound, tight = b.value, b.aligned
-        if fac.dims[0] * fac.dims[-1] <= RANK_MAX_DIM:
+        if fac.dims[-1] * fac.in_dim <= RANK_MAX_DIM:
             rank = hessian_spectrum(fac, c, rtol_minimizer=rtol_minimizer).rank
     return SharpnessSummary(
         dims=fac.dims,
@@ -150,7 +164,7 @@ def summarize(
         method=res.method,
         spectral_norm_bound=bound,
         spectral_norm_bound_tight=tight,
-        flattest=flattest_sharpness(fac.target, fac.depth, c),
+        flattest=None if fac.data is not None else flattest_sharpness(fac.target, fac.depth, c),
         trace=hessian_trace(fac, c),
         rank=rank,
         residual=fac.residual_norm,
@@ -160,4 +174,6 @@ def summarize(
         eigen_residual=res.eigen_residual,
         n_matvecs=res.n_matvecs,
         scale=c,
+        n_samples=res.n_samples,
+        reduction=res.reduction,
     )

@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 import os
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -35,12 +36,15 @@ import numpy as np
 
 from .constructors import gaussian_minimizer
 from .escape import DIRECTIONS, escape
+from .factorization import check_count
 
 __all__ = [
     "SweepCell",
     "SweepConfig",
+    "SweepInterrupted",
     "SweepResult",
     "connect_scheduler",
+    "example_config_path",
     "load_results",
     "run_cell",
     "run_sweep",
@@ -311,6 +315,45 @@ def _append(fh, record: dict) -> None:
     os.fsync(fh.fileno())
 
 
+def example_config_path():
+    """The example sweep configuration shipped with the package (``examples/sweep.json``: 24
+    cells, depths 2-4, widths 2-3, ~1 s in all on one core).
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        Read it with ``.read_text()``; ``dmfsharp example sweep.json`` copies it.
+
+    Examples
+    --------
+    >>> cfg = SweepConfig.from_dict(json.loads(example_config_path().read_text()))
+    >>> len(cfg.cells())
+    24
+    """
+    from importlib.resources import files
+
+    return files("dmfsharp") / "examples" / "sweep.json"
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_sweep`: every finished cell is in ``path``; running the same
+    sweep again resumes.
+
+    Attributes
+    ----------
+    path : Path
+        The results file.
+    n_done : int
+        Cells in the file (finished before or during this run).
+    n_cells : int
+        Grid size.
+    """
+
+    def __init__(self, path: Path, n_done: int, n_cells: int):
+        super().__init__(f"kept {n_done} of {n_cells} cells in {path}")
+        self.path, self.n_done, self.n_cells = path, n_done, n_cells
+
+
 def connect_scheduler(address: str, timeout: float = 10.0):
     """A ``dask.distributed.Client`` for ``address``, failing within ``timeout`` seconds.
 
@@ -341,8 +384,9 @@ def connect_scheduler(address: str, timeout: float = 10.0):
     ...
     ValueError: scheduler: cannot connect to 'tcp://127.0.0.1:9' within 0.5 s (...)
     """
-    from distributed import Client
+    from ._optional import require
 
+    Client = require("distributed", "dask", "a Dask scheduler (--scheduler)").Client
     try:
         return Client(address, timeout=timeout)
     except Exception as exc:  # OSError/TimeoutError/ValueError from comm layer
@@ -360,17 +404,40 @@ SPAWN_HINT = (
 )
 
 
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C in a terminal reaches the whole process group; the workers
+    leave it to the coordinating process, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel pending cells and end the running ones now (a cell in flight is recomputed on
+    resume; the finished ones are in the results file)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.join(timeout=5)
+
+
 def _local_results(config, todo, max_workers) -> Iterator[dict]:
-    with ProcessPoolExecutor(max_workers=max_workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_cell, config, cell) for cell in todo]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        except BrokenProcessPool:
-            raise RuntimeError(SPAWN_HINT) from None
-        finally:
-            for fut in futures:
-                fut.cancel()
+    pool = ProcessPoolExecutor(
+        max_workers=max_workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
+    )
+    futures = [pool.submit(run_cell, config, cell) for cell in todo]
+    try:
+        for fut in as_completed(futures):
+            yield fut.result()
+    except BrokenProcessPool:
+        raise RuntimeError(SPAWN_HINT) from None
+    except BaseException:  # KeyboardInterrupt, GeneratorExit: stop the workers at once
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _dask_results(config, todo, client) -> Iterator[dict]:
@@ -429,6 +496,8 @@ def run_sweep(
         raise TypeError(f"config: expected a SweepConfig, got {type(config).__name__}")
     if executor not in ("process", "serial"):
         raise ValueError(f"executor: must be 'process' or 'serial', got {executor!r}")
+    if max_workers is not None:
+        max_workers = check_count(max_workers, "max_workers")
     path = Path(config.output if output is None else output)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = load_results(path, repair=True)
@@ -449,14 +518,20 @@ def run_sweep(
             results = (run_cell(config, c) for c in todo)
         else:
             results = _local_results(config, todo, max_workers)
-        with (
-            path.open("a", encoding="utf-8") as fh,
-            tqdm(total=len(todo), desc="sweep", disable=not progress) as bar,
-        ):
-            for rec in results:
-                _append(fh, rec)
-                new.append(rec)
-                bar.update()
+        try:
+            with (
+                path.open("a", encoding="utf-8") as fh,
+                tqdm(total=len(todo), desc="sweep", disable=not progress) as bar,
+            ):
+                for rec in results:
+                    _append(fh, rec)
+                    new.append(rec)
+                    bar.update()
+        except KeyboardInterrupt:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # stops the pool / cancels the Dask futures
+            raise SweepInterrupted(path, len(old) + len(new), len(cells)) from None
     return SweepResult(
         path=path,
         n_cells=len(cells),
