@@ -16,7 +16,7 @@ matplotlib = pytest.importorskip("matplotlib", reason="plot extra (matplotlib) n
 matplotlib.use("Agg")
 import dmfsharp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
-from dmfsharp import demo, figures  # noqa: E402
+from dmfsharp import demo, figures, tracking  # noqa: E402
 from dmfsharp.cli import main  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
@@ -49,8 +49,11 @@ def cases():
         demo.compare_routes(f"seed {s}", dmfsharp.gaussian_minimizer((2, 3, 2), rng=s))
         for s in (0, 1)
     ]
+    fac = dmfsharp.gaussian_minimizer((3, 4, 2), rng=0)
+    track = tracking.track_checkpoints([fac, fac], target=fac.target, eta=0.1)
     col, text = figures.COLUMN_WIDTH, figures.TEXT_WIDTH
     return {
+        "dmfsharp.tracking.plot_sharpness_track": (tracking.plot_sharpness_track, (track,), col, 1),
         "dmfsharp.figures.plot_fig1_contour": (figures.plot_fig1_contour, (data,), col, 1),
         "dmfsharp.figures.plot_fig1_growth": (figures.plot_fig1_growth, (data,), col, 0),
         "dmfsharp.figures.plot_growth": (figures.plot_growth, (res[0],), col, 0),
