@@ -133,7 +133,8 @@ sphinx_gallery_conf = {
     "examples_dirs": ["examples/dmfsharp", "examples/mcvd"],
     "gallery_dirs": ["gallery/dmfsharp", "gallery/mcvd"],
     "filename_pattern": r"/plot_",  # every example runs at build time
-    "within_subsection_order": "gallery_order.example_order",
+    "within_subsection_order": "sg_helpers.example_order",
+    "image_scrapers": ("sg_helpers.scraper",),
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,

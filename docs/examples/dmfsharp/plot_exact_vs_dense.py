@@ -61,7 +61,7 @@ assert np.allclose(
 )
 assert abs(spec.trace - dense_all.sum()) <= 1e-9 * spec.trace
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.9, 3.0), layout="constrained")
 depths = [r[0] for r in rows]
 ax1.plot(
     depths,

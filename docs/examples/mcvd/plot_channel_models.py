@@ -51,30 +51,33 @@ assert (
 assert -0.08 < at_inf["kamber2024"] / cap - 1 < -0.06
 
 # %%
-# The curves, and the geometry with its images (dashed: the receiver's mirror image; hollow
-# star: the transmitter's). ``kamber2024`` and ``kamber2024-conv`` lie on top of each other:
-# with the transmitter on the plane their delays are equal.
-styles = {
-    "free": dict(color="0.5", ls=":"),
-    "kamber2024": dict(color="C1", ls="-", lw=3, alpha=0.6),
-    "kamber2024-conv": dict(color="C3", ls=(0, (4, 3)), lw=1.5),
-    "images-ho": dict(color="C2", ls="-."),
-    "exact": dict(color="k", ls="-", lw=1),
-}
-fig, (ax0, ax1, ax2) = plt.subplots(
-    1, 3, figsize=(11, 3.4), layout="constrained"
-)
-plot_geometry(sc, ax=ax0)
-for m in models:
-    plot_responses([res[m]], ax=ax1, **styles[m])
-    ax2.plot(t[1:], res[m].F[1:] - res["exact"].F[1:], label=m, **styles[m])
+# The geometry with its images (dashed: the receiver's mirror image; hollow star: the
+# transmitter's) — the half-space channel is exactly this free-space channel with two spheres.
+fig = plot_geometry(sc)
+
+# %%
+# The curves. ``plot_responses`` gives every model its own dash pattern, and a curve that lies
+# on an earlier one says so in the legend: ``kamber2024`` and ``kamber2024-conv`` coincide here,
+# because with the transmitter on the plane their delays are equal.
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.9, 3.0), layout="constrained")
+plot_responses([res[m] for m in models], ax=ax1)
 ax1.set_title("absorbed fraction F(t)")
+# the same colour and dash for each model in both panels
+for m, line in zip(models, ax1.get_lines()):
+    ax2.plot(
+        t[1:],
+        res[m].F[1:] - res["exact"].F[1:],
+        color=line.get_color(),
+        ls=line.get_linestyle(),
+    )
 ax2.set(
     xlabel="time t (s)",
     ylabel="F(t) - F_exact(t)",
     title="error against exact",
+    ylim=(-0.004, 0.004),
 )
 ax2.axhline(0, color="k", lw=0.5)
-ax2.set_ylim(-0.004, 0.004)
-ax2.legend(fontsize=7)
+handles, labels = ax1.get_legend_handles_labels()
+ax1.get_legend().remove()
+fig.legend(handles, labels, loc="outside lower center", ncol=3)
 plt.show()

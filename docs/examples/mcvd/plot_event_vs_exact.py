@@ -56,7 +56,7 @@ for name, r in runs.items():
 assert runs["event-driven, N = 50 000"].F_se[-1] < 2.5e-3
 
 t = np.linspace(0.0, 2.0, 201)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.9, 3.2), layout="constrained")
 ax1.plot(t, mcvd.response(sc, t, model="exact").F, "k-", lw=1, label="exact")
 for (name, r), fmt in zip(runs.items(), ["o", "s"]):
     ax1.errorbar(

@@ -47,7 +47,7 @@ assert worst[m] < 0.01 and worst[list(amap.models).index("kamber2024")] > 0.08
 # %%
 # Worst error over placements and times, per gap: finite times (left) and including the
 # long-time capture (right).
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.9, 3.2), layout="constrained")
 plot_error_vs_gap(amap, ax=ax1)
 ax1.set_title("t <= 2 s")
 plot_error_vs_gap(amap, ax=ax2, include_capture=True)
