@@ -20,8 +20,12 @@ import dmfsharp
 import pytest
 
 SRC = Path(dmfsharp.__file__).resolve().parents[1]
-PACKAGE_README = SRC.parent / "README.md"
-ROOT_README = SRC.parents[2] / "README.md"
+#: beside the tests (in the repository: packages/dmfsharp/README.md; in an unpacked sdist: its
+#: README.md), so that the shipped tests find it wherever the package is installed
+PACKAGE_README = Path(__file__).resolve().parents[1] / "README.md"
+_REPO = Path(__file__).resolve().parents[3]
+#: the repository README (absent outside the repository: its blocks are then not collected)
+ROOT_README = _REPO / "README.md" if (_REPO / "packages" / "dmfsharp").is_dir() else _REPO / "-"
 _FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.S | re.M)
 
 #: Blocks of the repository README that do not run verbatim yet (sha256 of the block text): the
