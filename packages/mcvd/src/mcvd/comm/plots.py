@@ -60,7 +60,7 @@ def plot_ber_sweep(sweep: BERSweep, ax=None, *, ratio_to: str | None = None, **s
     ax.set_xlabel(label.get(sweep.variable, sweep.variable))
     law = "exact count law" if sweep.approximation == "exact" else f"{sweep.approximation} law"
     ax.set_ylabel(
-        f"BER (optimal threshold, {law})" if ratio_to is None else f"BER / BER[{ratio_to}]"
+        f"BER (optimal threshold,\n{law})" if ratio_to is None else f"BER / BER[{ratio_to}]"
     )
     ax.grid(alpha=0.3, which="both")
     _legend(ax)

@@ -36,19 +36,34 @@ _AXES = {"x": 0, "y": 1, "z": 2}
 _DASHES = ["-", (0, (5, 2)), (0, (1, 1.5)), "-.", (0, (8, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1))]
 
 
-def _ax(ax, figsize=(COLUMN_WIDTH, 2.5)):
+def _figure(nrows: int = 1, ncols: int = 1, *, mosaic=None, **kw):
+    """A new figure of the library (constrained layout): :func:`legible` sets all its text to
+    :data:`FONT_SIZE` (titles one point larger), where a caller's figure only has small text
+    raised."""
+    import matplotlib.pyplot as plt
+
+    kw.setdefault("layout", "constrained")
+    if mosaic is not None:
+        fig, axes = plt.subplot_mosaic(mosaic, **kw)
+    else:
+        fig, axes = plt.subplots(nrows, ncols, **kw)
+    fig._paper_figure = True
+    return fig, axes
+
+
+def _ax(ax, figsize=(COLUMN_WIDTH, 3.0)):
     """``ax``, or the axes of a new figure of ``figsize`` (inches) when ``ax`` is None."""
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        _, ax = _figure(figsize=figsize)
     return ax
 
 
 def legible(fig, size: float = FONT_SIZE):
     """Raise every text of ``fig`` (labels, ticks, titles, legends, colour bars) to ``size`` pt.
 
-    Texts already larger keep their size.
+    Texts already larger keep their size, except in a figure the library made itself: there
+    every text is ``size`` and titles ``size + 1`` (matplotlib's 10 pt default does not fit a
+    one-column figure).
 
     Parameters
     ----------
@@ -73,14 +88,20 @@ def legible(fig, size: float = FONT_SIZE):
     """
     from matplotlib.text import Text
 
+    ours = getattr(fig, "_paper_figure", False)
+    titles = {id(t) for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)}
+    if fig._suptitle is not None:
+        titles.add(id(fig._suptitle))
     for ax in fig.axes:  # tick labels are made lazily: set the size new ones get too
         for axis, which in ((ax.xaxis, "x"), (ax.yaxis, "y")):
             ticks = axis.get_major_ticks() + axis.get_minor_ticks()
             now = min((t.label1.get_fontsize() for t in ticks), default=size)
-            if now < size:
+            if ours or now < size:
                 ax.tick_params(axis=which, which="both", labelsize=size)
     for text in fig.findobj(Text):
-        if text.get_fontsize() < size:
+        if ours:
+            text.set_fontsize(size + 1 if id(text) in titles else size)
+        elif text.get_fontsize() < size:
             text.set_fontsize(size)
     return fig
 
@@ -112,7 +133,20 @@ def _savefig(fig, path, dpi: int = 200, fmt: str | None = None) -> None:
 
 
 def _legend(ax, **kw):
-    """A compact legend where it covers the least data (``loc="best"``)."""
+    """The legend of a panel: below the axes of a one-panel figure the library made (so that it
+    covers no curve), else a compact one inside where it covers the least data."""
+    fig = ax.figure
+    if not kw and getattr(fig, "_paper_figure", False) and len(fig.axes) == 1:
+        handles, labels = ax.get_legend_handles_labels()
+        return fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncol=2,
+            labelspacing=0.3,
+            handlelength=2.2,
+            columnspacing=1.2,
+        )
     opts = {
         "loc": "best",
         "labelspacing": 0.3,
@@ -139,7 +173,7 @@ def _plot_distinct(ax, drawn: list, name: str, x, y, k: int, style: dict, plot=N
         and np.allclose(x0, x)
         and np.allclose(y0, y, rtol=0, atol=1e-3 * scale)
     ]
-    label = name + (f" (≡ {same[0]})" if same else "")
+    label = name + (f"\n(≡ {same[0]})" if same else "")
     kw = dict(style)
     if "ls" not in kw and "linestyle" not in kw:
         kw["ls"] = _DASHES[k % len(_DASHES)]
@@ -178,8 +212,8 @@ def plot_responses(results, ax=None, *, rate: bool = False, counts: bool = False
     >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
     >>> models = ("free", "kamber2024", "kamber2024-conv")
     >>> fig = plot_responses([response(g, np.linspace(0, 2, 50), m) for m in models])
-    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][2]
-    'kamber2024-conv (≡ kamber2024)'
+    >>> [t.get_text() for t in fig.legends[0].get_texts()][2]  # below the axes
+    'kamber2024-conv\\n(≡ kamber2024)'
     """
     ax = _ax(ax)
     drawn = []  # (model, t, y) already on the axes

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..core.geometry import Geometry, as_times
 from ..core.models import _register, response
-from ..core.plots import TEXT_WIDTH, _ax, _savefig, legible
+from ..core.plots import TEXT_WIDTH, _ax, _figure, _legend, _savefig, legible
 from ..core.reference import ReferenceCurve
 
 __all__ = [
@@ -418,12 +418,11 @@ def plot_accuracy_overview(amap: AccuracyMap, *, placements=None, axes=None):
     >>> amap = accuracy_map(["free"], gaps=[1.0, 5.0], placements=["on-plane"], times=[1.0])
     >>> fig = plot_accuracy_overview(amap)
     """
-    import matplotlib.pyplot as plt
 
     places = tuple(placements) if placements is not None else amap.placements
     nr, nc = len(amap.models), len(places)
     if axes is None:
-        _, axes = plt.subplots(
+        _, axes = _figure(
             nr,
             nc,
             figsize=(TEXT_WIDTH, 0.6 + 1.45 * nr),
@@ -439,10 +438,17 @@ def plot_accuracy_overview(amap: AccuracyMap, *, placements=None, axes=None):
             plot_accuracy_map(amap, model, place, ax=ax, colorbar=False)
             ax.set_title(f"TX {place}" if i == 0 else "")
             ax.set_ylabel(f"{model}\nt (s)" if j == 0 else "")
-            if i < nr - 1:
-                ax.set_xlabel("")
+            ax.set_xlabel("")  # one label for the row of panels below
+            ax.tick_params(axis="x", labelrotation=90)
     fig = axes[0, 0].figure
-    fig.colorbar(axes[0, 0].images[0], ax=list(axes.ravel()), label=f"|F − F_{amap.reference}|")
+    fig.supxlabel("receiver-plane gap (µm)")
+    fig.colorbar(
+        axes[0, 0].images[0],
+        ax=list(axes.ravel()),
+        label=f"|F − F_{amap.reference}|",
+        fraction=0.03,
+        aspect=40,
+    )
     return legible(fig)
 
 
@@ -476,7 +482,7 @@ def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
     what = "t ≤ ∞" if include_capture else f"t ≤ {amap.times[np.isfinite(amap.times)].max():g} s"
     ax.set_ylabel(f"max |F − F_{amap.reference}| ({what})")
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    _legend(ax)
     return legible(ax.figure)
 
 

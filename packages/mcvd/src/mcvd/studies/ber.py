@@ -19,7 +19,7 @@ import numpy as np
 
 from ..comm import BERSweep, ber_vs_memory, ber_vs_symbol_duration, plot_ber_sweep
 from ..core.geometry import Geometry
-from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _savefig, legible
+from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _figure, _savefig, legible
 from .report import Section
 
 __all__ = [
@@ -197,10 +197,8 @@ def plot_ber_study(study: BERStudy, ax=None):
     """
     names = list(study.sweeps)
     if ax is None:
-        import matplotlib.pyplot as plt
-
         width = COLUMN_WIDTH if len(names) == 1 else TEXT_WIDTH
-        _, ax = plt.subplots(
+        _, ax = _figure(
             1, len(names), figsize=(width, 2.8), squeeze=False, sharey=True, layout="constrained"
         )
         ax = ax[0]

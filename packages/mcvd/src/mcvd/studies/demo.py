@@ -106,6 +106,7 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
 
     from ..core.plots import (
         TEXT_WIDTH,
+        _figure,
         _plot_distinct,
         _savefig,
         legible,
@@ -122,7 +123,7 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
     t_inf = {m: response(g, [np.inf], model=m).F[0] for m in models}
     cap = capture(g).F_inf
 
-    fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 5.2), layout="constrained")
+    fig, axes = _figure(2, 2, figsize=(TEXT_WIDTH, 5.2))
     axes = axes.ravel()
     plot_geometry(g, ax=axes[0])
     axes[0].set_title("paper topology (x-z); image dashed")

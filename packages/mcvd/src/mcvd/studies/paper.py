@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.curves import bin_counts, cumulative_counts, nrmse, sir_from_counts
 from ..core.freespace import free_F
-from ..core.plots import TEXT_WIDTH, _ax, _savefig, legible
+from ..core.plots import TEXT_WIDTH, _ax, _figure, _legend, _savefig, legible
 from ..sim.api import simulate
 
 __all__ = [
@@ -218,7 +218,7 @@ def plot_hitting_rate(study: PaperStudy, ax=None):
     ax.set_xlabel("time (s)")
     ax.set_ylabel(f"molecules per {1e3 * width:g} ms bin")
     ax.set_title(f"hitting counts, N = {study.n_molecules}")
-    ax.legend()
+    _legend(ax)
     return legible(fig)
 
 
@@ -239,7 +239,7 @@ def plot_cumulative(study: PaperStudy, ax=None):
         ax.plot(study.bin_edges, np.concatenate([[0], np.cumsum(c)]), lw=1.2, label=m)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("cumulative absorbed molecules")
-    ax.legend()
+    _legend(ax)
     return legible(fig)
 
 
@@ -362,7 +362,7 @@ def plot_dt_study(study: DtStudy, ax=None):
     ):
         title += "\nillustrative: every point is within 2 SE of exact"
     ax.set_title(title)
-    ax.legend()
+    _legend(ax)
     return legible(fig)
 
 
@@ -542,7 +542,7 @@ def plot_sir(study: SirStudy, ax=None):
     if np.all(np.abs(study.sir[m] - free) <= 2 * np.hypot(study.sir_se[m], free_se)):
         title += "\nillustrative: the plate's effect is within the noise at this N"
     ax.set_title(title)
-    ax.legend()
+    _legend(ax)
     return legible(fig)
 
 
@@ -623,7 +623,7 @@ def demo_markdown(out, seed: int = 0, counts: dict | None = None, *, return_pape
     n = dict(DEMO_COUNTS, **(counts or {}))
     kw = {"executor": "inline", "seed": int(seed)}
     paper = paper_topology_study(n["paper"], **kw)
-    fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 2.8), layout="constrained")
+    fig, axes = _figure(1, 2, figsize=(TEXT_WIDTH, 2.8))
     plot_hitting_rate(paper, ax=axes[0])
     plot_cumulative(paper, ax=axes[1])
     _savefig(fig, out / "sim_paper_topology.png")
