@@ -155,12 +155,11 @@ def plot_comparison(rows: Sequence[ComparisonRow], ax=None):
     True
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
 
-    from .figures import TEXT_WIDTH, curvature_label, legible
+    from .figures import TEXT_WIDTH, _figure, curvature_label, legible
 
     if ax is None:  # a full-width figure: the cases need the room
-        _, ax = plt.subplots(figsize=(TEXT_WIDTH, 3.0), layout="constrained")
+        _, ax = _figure(figsize=(TEXT_WIDTH, 3.0))
     x = np.arange(len(rows))
     series = [
         ("exact (K)", [r.exact for r in rows]),
@@ -210,12 +209,11 @@ def plot_bound_gap(depths, gaps, flat_ratio, ax=None):
     [1.0, 1.0]
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
 
-    from .figures import COLUMN_WIDTH, legible
+    from .figures import COLUMN_WIDTH, _figure, legible
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.6), layout="constrained")
+        _, ax = _figure(figsize=(COLUMN_WIDTH, 2.6))
     gaps, flat_ratio = np.asarray(gaps), np.asarray(flat_ratio)
     ax.plot(depths, np.median(gaps, axis=1), "o-", label=r"median $S/\lambda_{\max} - 1$")
     ax.plot(

@@ -61,12 +61,23 @@ __all__ = [
 ]
 
 
-def _new_ax(ax):
+def _figure(nrows: int = 1, ncols: int = 1, *, mosaic=None, **kw):
+    """A new figure of the library (constrained layout): :func:`legible` sets all its text to
+    :data:`FONT_SIZE` (titles one point larger), where a caller's figure only has small text
+    raised."""
     plt = require("matplotlib.pyplot", "plot", "dmfsharp.figures")
+    kw.setdefault("layout", "constrained")
+    if mosaic is not None:
+        fig, axes = plt.subplot_mosaic(mosaic, **kw)
+    else:
+        fig, axes = plt.subplots(nrows, ncols, **kw)
+    fig._paper_figure = True
+    return fig, axes
 
+
+def _new_ax(ax):
     if ax is None:
-        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6), layout="constrained")
-        return fig, ax
+        return _figure(figsize=(COLUMN_WIDTH, 3.6))
     return ax.figure, ax
 
 
@@ -479,13 +490,9 @@ def figure1(data: Figure1Data | None = None, *, axes=None):
     4
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
-
     data = figure1_experiment() if data is None else data
     if axes is None:
-        fig, panels = plt.subplot_mosaic(
-            [["a", "a"], ["b", "c"]], figsize=(TEXT_WIDTH, 6.4), layout="constrained"
-        )
+        fig, panels = _figure(mosaic=[["a", "a"], ["b", "c"]], figsize=(TEXT_WIDTH, 6.4))
         axes = [panels["a"], panels["b"], panels["c"]]
     if len(axes) != 3:
         raise ValueError(f"axes must hold 3 axes (panels a, b, c), got {len(axes)}")
@@ -575,16 +582,11 @@ def matrix_figure(results: Sequence[EscapeResult], *, axes=None):
     'depth 4 (2x2x2x2x2): along v₁'
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     if axes is None:
-        _, axes = plt.subplots(
-            len(results),
-            3,
-            figsize=(TEXT_WIDTH, 1.1 + 2.2 * len(results)),
-            layout="constrained",
-            squeeze=False,
+        _, axes = _figure(
+            len(results), 3, figsize=(TEXT_WIDTH, 1.1 + 2.2 * len(results)), squeeze=False
         )
     axes = np.asarray(axes, dtype=object).reshape(len(results), 3)
     for row, res in zip(axes, results):
@@ -753,7 +755,9 @@ def curvature_label(quantity: str, scale: float, *, short: bool = False, sep: st
 def legible(fig, size: float = FONT_SIZE):
     """Raise every text of ``fig`` (labels, ticks, titles, legends, colour bars) to ``size`` pt.
 
-    Texts already larger keep their size.
+    Texts already larger keep their size, except in a figure the library made itself: there
+    every text is ``size`` and titles ``size + 1`` (matplotlib's 10 pt default does not fit a
+    one-column figure).
 
     Parameters
     ----------
@@ -779,13 +783,19 @@ def legible(fig, size: float = FONT_SIZE):
     """
     from matplotlib.text import Text
 
+    ours = getattr(fig, "_paper_figure", False)
+    titles = {id(t) for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)}
+    if fig._suptitle is not None:
+        titles.add(id(fig._suptitle))
     for ax in fig.axes:  # tick labels are made lazily: set the size new ones get too
         for axis, which in ((ax.xaxis, "x"), (ax.yaxis, "y")):
             ticks = axis.get_major_ticks() + axis.get_minor_ticks()
-            if min((t.label1.get_fontsize() for t in ticks), default=size) < size:
+            if ours or min((t.label1.get_fontsize() for t in ticks), default=size) < size:
                 ax.tick_params(axis=which, which="both", labelsize=size)
     for text in fig.findobj(Text):
-        if text.get_fontsize() < size:
+        if ours:
+            text.set_fontsize(size + 1 if id(text) in titles else size)
+        elif text.get_fontsize() < size:
             text.set_fontsize(size)
     return fig
 

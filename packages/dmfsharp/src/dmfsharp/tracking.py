@@ -330,12 +330,12 @@ def plot_sharpness_track(track: SharpnessTrack, eta: float | None = None, ax=Non
     >>> plt.close(fig)
     """
     from ._optional import require
-    from .figures import COLUMN_WIDTH, _legend, curvature_label, legible
+    from .figures import COLUMN_WIDTH, _figure, _legend, curvature_label, legible
 
-    plt = require("matplotlib.pyplot", "plot", "plot_sharpness_track")
+    require("matplotlib.pyplot", "plot", "plot_sharpness_track")  # names this function
     new = ax is None
     if new:
-        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.4), layout="constrained")
+        _, ax = _figure(figsize=(COLUMN_WIDTH, 3.4))
     eta = track.eta if eta is None else eta
     ax.plot(track.steps, track.lambda_max, "o-", ms=3, color="C0", label="sharpness λ_max")
     if eta is not None:
