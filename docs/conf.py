@@ -114,10 +114,13 @@ autodoc_inherit_docstrings = False
 numpydoc_show_class_members = False  # the class template lists the members itself
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = True  # parameter types link to the classes documented here
-# numpydoc's default links for these go to the Python and NumPy glossaries through intersphinx,
-# which needs the network; here they stay plain words.
+# numpydoc's default links for these go to the Python and NumPy documentation through
+# intersphinx, which needs the network; here they stay plain words ("float", not "python:float").
 _GLOSSARY_WORDS = ("bool", "boolean", "iterable", "sequence", "generator", "array-like",
-                   "array_like", "scalar")
+                   "array_like", "scalar", "None", "True", "False", "list", "tuple", "str",
+                   "string", "dict", "float", "int", "callable", "contextmanager", "namedtuple",
+                   "array", "ndarray", "np.ndarray", "RandomState", "np.random.RandomState",
+                   "np.inf", "np.nan", "numpy")
 numpydoc_xref_aliases = {w: w for w in _GLOSSARY_WORDS} | apigen.type_aliases("dmfsharp", "mcvd")
 numpydoc_xref_ignore = {"optional", "default", "or", "of", "shape", "type_without_description"}
 numpydoc_validation_checks: set[str] = set()  # rendering only; no docstring style checks here

@@ -51,7 +51,6 @@ print(
 )
 assert mc.ci[0] <= mc.exact.ber <= mc.ci[1]
 
-fig, ax = plt.subplots(figsize=(3.3, 2.8), layout="constrained")
-comm.plot_ber_sweep(sweep, ax=ax)
-ax.set_title("OOK, N = 1000 molecules, memory 10")
+fig = comm.plot_ber_sweep(sweep)  # one column wide, 8 pt text, legend below
+fig.axes[0].set_title("OOK, N = 1000 molecules, memory 10")
 plt.show()
