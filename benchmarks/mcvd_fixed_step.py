@@ -9,10 +9,11 @@ molecule that is still free):
 * ``ours`` — :func:`mcvd.sim.fixedstep.fixed_step_kernel` (bridge absorption) with 1 and 2 numba
   threads (after JIT warm-up), and end-of-step absorption with 1 thread;
 * ``smoldyn`` — Smoldyn 2.76 on the same scenario (file from :mod:`mcvd.sim.smoldyn`, run with
-  its Python module). Its 2.76 wheel ships only a CPython 3.10 module: the script uses
-  ``.venv-smoldyn/`` or creates it with a Python 3.10 interpreter (pyenv) and
-  ``pip install smoldyn==2.76``; if that fails, Smoldyn is skipped with a message. Smoldyn's
-  molecule-steps are integrated from its molecule counts (written every 10 steps);
+  its Python module). Its 2.76 wheel ships only a CPython 3.10 module: the script uses the
+  virtual environment of ``benchmarks/mcvd_vs_smoldyn.py`` (``~/.cache/mcvd/smoldyn-2.76-py310``,
+  created with a Python 3.10 interpreter if missing); without one, Smoldyn is skipped with a
+  message. Smoldyn's molecule-steps are integrated from its molecule counts (written every 10
+  steps);
 * ``RNG limit`` — numpy's ``Generator.standard_normal`` rate / 3 (three normals per step): the
   ceiling of any design that pre-generates its normals with numpy.
 
@@ -26,12 +27,8 @@ Run: ``.venv/bin/python benchmarks/mcvd_fixed_step.py [--molecules N] [--no-smol
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import math
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,10 +39,9 @@ import numpy as np
 from mcvd.sim.fixedstep import FixedStepParams, fixed_step_kernel
 from mcvd.sim.runner import ChunkTask
 from mcvd.sim.smoldyn import read_smoldyn_counts, run_smoldyn, write_smoldyn
+from mcvd_vs_smoldyn import VENV, smoldyn_python
 from scipy.special import erfc
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv-smoldyn"
 D, R0, R, DT, T = 79.4, 10.0, 5.0, 1e-4, 0.5
 F_EXACT = R / R0 * erfc((R0 - R) / math.sqrt(4 * D * T))
 
@@ -86,34 +82,6 @@ def rng_limit(n_normals=30_000_000):
     return {"steps_per_s": n_normals / best / 3, "normals_per_s": n_normals / best}
 
 
-def smoldyn_python():
-    """Python of .venv-smoldyn with smoldyn 2.76, creating the venv if needed; or (None, why)."""
-    py = VENV / "bin" / "python"
-    check = [str(py), "-c", "import smoldyn; print(smoldyn.__version__)"]
-    if py.exists():
-        out = subprocess.run(check, capture_output=True, text=True, check=False)
-        if out.returncode == 0 and out.stdout.strip().startswith("2.76"):
-            return py, ""
-    cands = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.10*/bin/python")))
-    base = shutil.which("python3.10") or (cands[-1] if cands else None)
-    if base is None:
-        return None, "no Python 3.10 interpreter found (pyenv versions 3.10.x or python3.10)"
-    try:
-        subprocess.run([base, "-m", "venv", str(VENV)], check=True, capture_output=True)
-        subprocess.run(
-            [str(py), "-m", "pip", "install", "-q", "smoldyn==2.76"],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        return None, f"could not create {VENV.name} with smoldyn 2.76 ({type(exc).__name__})"
-    out = subprocess.run(check, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        return None, "smoldyn 2.76 does not import in the Python 3.10 venv"
-    return py, ""
-
-
 def smoldyn(n, py, seed=1):
     with tempfile.TemporaryDirectory() as tmp:
         cfg = write_smoldyn(scenario(n), Path(tmp) / "bench.txt", seed=seed, count_every=10)
@@ -139,9 +107,9 @@ def main():
     numba.set_num_threads(threads0)
     smol_note = "skipped (--no-smoldyn)"
     if not args.no_smoldyn:
-        py, why = smoldyn_python()
+        py, why = smoldyn_python(VENV)
         if py is None:
-            smol_note = f"skipped: {why}"
+            smol_note = why
         else:
             rows["smoldyn 2.76 (1 core)"] = smoldyn(n, py)
             smol_note = ""

@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 from mcvd.sim import simulate
 from mcvd.sim.fixedstep import (
+    SURF_FOLD,
+    SURF_TRACE,
     FixedStepParams,
     _simulate_arrays,
+    _surface_mode,
     final_positions,
     fixed_step_kernel,
     params_from_scenario,
@@ -92,6 +95,44 @@ def test_elastic_reflection_gives_folded_density_rollback_does_not(surface):
     assert mean_exact - xr.mean() > 4 * xr.std() / math.sqrt(n)
 
 
+@pytest.mark.parametrize("reflection", ["elastic", "rollback"])
+def test_plane_folding_equals_path_tracing_for_orthogonal_and_parallel_planes(reflection):
+    # a slab (x = 0, x = 3) cut by the wall y = 0: the kernel folds; forcing the general
+    # path-tracing code must give the same points (reflections through these planes commute)
+    n, dt, T = 2000, 1e-2, 0.2  # sigma = 1.26 µm: many multiple reflections in the slab
+    p = params(
+        dt, T, n, rx=((1e6, 0, 0),), tx=((1.5, 0.5, 0.0),), reflection=reflection,
+        plane_point=((0.0, 0, 0), (3.0, 0, 0), (0.0, 0, 0)),
+        plane_normal=((1.0, 0, 0), (-1.0, 0, 0), (0.0, 1, 0)),
+    )  # fmt: skip
+    assert _surface_mode(p) == SURF_FOLD
+    task = ChunkTask(0, 0, n, 3)
+    fold = _simulate_arrays(p, task, True)[2]
+    trace = _simulate_arrays(p, task, True, surface=SURF_TRACE)[2]
+    assert fold[:, 0].min() >= 0 and fold[:, 0].max() <= 3 and fold[:, 1].min() >= 0
+    np.testing.assert_allclose(fold, trace, rtol=0, atol=1e-9)
+    # an oblique plane is traced
+    oblique = params(dt, T, n, plane_point=((0.0, 0, 0),), plane_normal=((1.0, 1.0, 0),))
+    assert _surface_mode(oblique) == SURF_TRACE
+
+
+def test_bridge_skip_bit_is_the_same_beyond_the_mask():
+    # the "start point near the receiver" bit is kept for the first 63 receivers and recomputed
+    # for the others: the real receiver as receiver 0 or as receiver 64 (behind 64 decoys out
+    # of reach) draws the same uniforms, so the same molecules are absorbed
+    n, dt, T = 5000, 1e-3, 0.1
+    decoys = tuple((1e6, 10.0 * q, 0.0) for q in range(64))
+    first = params(dt, T, n, rx=((10.0, 0, 0), *decoys), rr=(5.0,) + (1.0,) * 64)
+    last = params(dt, T, n, rx=(*decoys, (10.0, 0, 0)), rr=(1.0,) * 64 + (5.0,))
+    rx_a, t_a, _ = _simulate_arrays(first, ChunkTask(0, 0, n, 12), False)
+    rx_b, t_b, _ = _simulate_arrays(last, ChunkTask(0, 0, n, 12), False)
+    assert set(rx_a.tolist()) <= {-1, 0} and set(rx_b.tolist()) <= {-1, 64}
+    assert np.array_equal(rx_a >= 0, rx_b >= 0)
+    np.testing.assert_allclose(t_a, t_b, rtol=1e-15)
+    F, se = (rx_a >= 0).mean(), math.sqrt(f_free(10, 5, T) * (1 - f_free(10, 5, T)) / n)
+    assert abs(F - f_free(10, 5, T)) < 4 * se
+
+
 def test_bridge_agrees_with_exact_free_space_at_paper_dt():
     n, T = 100_000, 0.1
     F, se = F_end(params(1e-4, T, n), n, seed=21)
@@ -144,14 +185,26 @@ def test_half_space_equals_free_space_with_image_receiver():
     assert abs(a - b) < 4 * math.sqrt(a + b)
 
 
-def test_same_seed_same_result_any_threads_and_chunking():
+BOX = {"type": "box", "min": [20, -20, -20], "max": [24, 20, 20]}
+
+
+@pytest.mark.parametrize(
+    ("extra", "dt"),
+    [
+        ({"obstacles": [BOX]}, 1e-3),  # traced reflections (plane + box)
+        ({"degradation_rate": 2.0}, 1e-4),  # folded plane, lifetimes
+        ({"receivers": [{"center": [10, 0, 0], "radius": 5, "reaction_rate": 10.0}]}, 1e-4),
+    ],
+    ids=["box", "degradation", "reactive"],
+)
+def test_same_seed_same_result_any_threads_and_chunking(extra, dt):
     sc = {
         "D": D,
         "transmitter": {"position": [0, 0, 10], "molecules": 3000},
         "receivers": [{"center": [10, 0, 0], "radius": 5}],
         "planes": [{"point": [0, 0, 0], "normal": [1, 0, 0]}],
-        "obstacles": [{"type": "box", "min": [20, -20, -20], "max": [24, 20, 20]}],
-        "time": {"end": 0.2, "dt": 1e-3},
+        "time": {"end": 0.2, "dt": dt},
+        **extra,
     }
     old = numba.get_num_threads()
     runs = []
@@ -162,7 +215,7 @@ def test_same_seed_same_result_any_threads_and_chunking():
     finally:
         numba.set_num_threads(old)
     ref = runs[0]
-    assert ref.n_absorbed.sum() > 100
+    assert ref.n_absorbed.sum() > 20
     for r in runs[1:]:
         assert np.array_equal(r.counts, ref.counts)
         assert np.array_equal(r.absorption_times[0], ref.absorption_times[0])

@@ -10,9 +10,10 @@ Public API
   local process pool or on dask.distributed.
 
 Modules: :mod:`~mcvd.sim.fixedstep` and :mod:`~mcvd.sim.event` (numba kernels),
+:mod:`~mcvd.sim.params` (fixed-step run parameters and the grids both kernels share; no numba),
 :mod:`~mcvd.sim.exit_time` (exact exit times from a ball), :mod:`~mcvd.sim._rng` (per-molecule
 streams), :mod:`~mcvd.sim.runner`, :mod:`~mcvd.sim.result`, :mod:`~mcvd.sim.smoldyn` (export to
-Smoldyn). They import only :mod:`mcvd.core`.
+Smoldyn; no numba). They import only :mod:`mcvd.core`.
 
 Units: µm, s, µm²/s.
 """

@@ -57,8 +57,14 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
+
+from .params import NUMBA_MISSING
+
+try:
+    import numba
+except ImportError as exc:
+    raise ImportError(NUMBA_MISSING) from exc
 
 from .._version import __version__
 from ..core.geometry import Geometry, slab_width
@@ -66,7 +72,7 @@ from ..core.scenario import as_scenario
 from ._rng import KERNEL_LOCK, stream_state, uniform
 from .api import DEFAULT_EPS
 from .exit_time import tau_from_uniform
-from .fixedstep import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
+from .params import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
 from .result import SimulationResult
 from .runner import ChunkTask, resolve_seed, run_chunks, run_key
 

@@ -44,8 +44,14 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from .params import NUMBA_MISSING
+
+try:
+    import numba
+except ImportError as exc:
+    raise ImportError(NUMBA_MISSING) from exc
 
 __all__ = [
     "N_TERMS",

@@ -4,7 +4,7 @@ Model (units µm, s, µm²/s)
 -----------------------------------
 Every molecule starts at its transmitter at the transmitter's release time and moves by
 independent Gaussian steps ``N(0, 2 D dt)`` per axis (standard deviation ``sqrt(2 D dt)``) until
-it is absorbed or the horizon ``t_end`` is reached. Per step:
+it is absorbed, degrades or the horizon ``t_end`` is reached. Per step:
 
 1. propose ``b = a + sqrt(2 D dt) * Z``;
 2. reflecting surfaces (infinite planes, finite axis-aligned boxes):
@@ -12,24 +12,48 @@ it is absorbed or the horizon ``t_end`` is reached. Per step:
    * ``"elastic"`` — the straight path ``a -> b`` is followed; at the first surface it crosses,
      the remaining overshoot is mirrored, and this repeats until the path stays in the fluid
      (at most 64 reflections, then the step is rolled back). For one plane this is exactly the
-     reflected Brownian motion (the free motion folded by the mirror).
+     reflected Brownian motion (the free motion folded by the mirror). When there are no boxes
+     and the planes are pairwise orthogonal or parallel (a half-space, a corner, a slab), the
+     reflections commute and the kernel folds ``b`` through every plane it lies behind, plane by
+     plane, which gives the same point without tracing the path.
    * ``"rollback"`` — a step whose path crosses a surface is discarded (the molecule stays at
      ``a`` for that step). Biased (molecules linger near walls); offered because it is common in
      the literature.
-3. absorbing spheres:
+3. receivers (spheres):
 
-   * ``"end-of-step"`` (MUCIN-style) — absorbed when ``b`` is inside a receiver. Misses
-     excursions into the receiver within a step, so it under-counts; to first order it acts like
-     a receiver shrunk by ``0.5826 * sqrt(2 D dt)`` (the discrete-monitoring shift
-     ``-zeta(1/2)/sqrt(2 pi)`` of Broadie, Glasserman & Kou 1997).
-   * ``"bridge"`` — additionally absorbed with the Brownian-bridge probability that the path
+   * ``"end-of-step"`` (MUCIN-style) — a crossing when ``b`` is inside a receiver. Misses
+     excursions into the receiver within a step, so an absorbing receiver under-counts; to first
+     order it acts like a receiver shrunk by ``0.5826 * sqrt(2 D dt)`` (the discrete-monitoring
+     shift ``-zeta(1/2)/sqrt(2 pi)`` of Broadie, Glasserman & Kou 1997).
+   * ``"bridge"`` — additionally a crossing with the Brownian-bridge probability that the path
      touched the sphere during the step, in the planar approximation
      ``P = exp(-d1 d2 / (D dt))`` with ``d1, d2`` the distances to the sphere surface before and
      after the step (exact for a plane; the curvature error is ``O(dt)`` relative to the
-     ``O(sqrt(dt))`` bias it removes). The probability is skipped when ``d1 d2 > 40 D dt``
-     (``P < 5e-18``).
+     ``O(sqrt(dt))`` bias it removes).
 
-   An absorbed molecule gets the absorption time ``t_release + (k + 1) dt`` (end of the step).
+   A perfectly absorbing receiver absorbs at every crossing. A reactive one (reaction rate
+   constant ``k``) is tested at the end of the step only, whatever the mode (Erban & Chapman
+   2007): a step ending inside reacts with probability ``k sqrt(pi dt / D)``
+   (:func:`mcvd.sim.params.reaction_probability`, which also gives its measured bias);
+   otherwise the molecule is reflected by mirroring ``b`` radially through the surface
+   (distance ``h`` inside becomes ``h`` outside, the specular rule of Erban & Chapman's flat
+   wall; should the mirror point not be in the fluid, the molecule stays at ``a``). An absorbed
+   molecule gets the absorption time ``t_release + (k + 1) dt`` (end of the step).
+4. degradation (rate ``k_d``): one exponential lifetime per molecule, drawn from its stream at
+   release; the molecule takes the steps whose midpoint comes before it (see
+   :mod:`mcvd.sim.params`).
+
+Cost
+----
+The bridge probability is computed only where it can matter. With ``s = sqrt(40 D dt)``
+(0.56 µm at the paper's step), a step whose two end points are both more than ``s`` from a
+receiver surface has ``d1 d2 > 40 D dt``, so ``P < exp(-40) = 4.2e-18``; the uniform it would be
+compared with is at least ``2**-54 = 5.6e-17`` (:func:`mcvd.sim._rng.uniform`), so such a step can
+never be absorbed by the bridge test and skipping it (no square root, no exponential, no draw)
+changes no outcome. Whether the start point is within ``s`` is remembered from the previous step
+(one bit per receiver), so a step far from every receiver costs three normals, the plane folds
+and one squared distance per receiver. The profile of the kernel is printed by
+``benchmarks/mcvd_vs_smoldyn.py``.
 
 Random numbers
 --------------
@@ -43,22 +67,39 @@ faster than pre-generating numpy normals (whose rate bounds any pre-generation d
 
 A *destruction radius* (molecules farther than ``R`` from every receiver centre are removed) is
 available but off by default; it biases F(t) low and a warning says so.
+
+The run parameters (:class:`~mcvd.sim.params.FixedStepParams`, :func:`params_from_scenario`,
+:func:`plan`) live in :mod:`mcvd.sim.params`, which does not need numba; they are re-exported
+here.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
 
-from .._version import __version__
-from ..core.scenario import as_scenario
-from ._rng import KERNEL_LOCK, ZIG_RATIO, ZIG_TAIL, ZIG_X, normal, stream_state, uniform
+from .params import (
+    ABSORPTION_MODES,
+    KEEP_TIMES_MAX,
+    NUMBA_MISSING,
+    REFLECTION_MODES,
+    FixedStepParams,
+    _n_steps,
+    default_bin_edges,
+    params_from_scenario,
+    plan,
+    transmitter_counts,
+)
 from .result import SimulationResult
-from .runner import ChunkTask, check_count, run_key
+from .runner import ChunkTask, run_key
+
+try:
+    from numba import njit, prange
+except ImportError as exc:
+    raise ImportError(NUMBA_MISSING) from exc
+
+from ._rng import KERNEL_LOCK, normal, stream_state, uniform
 
 __all__ = [
     "ABSORPTION_MODES",
@@ -75,24 +116,22 @@ __all__ = [
     "transmitter_counts",
 ]
 
-ABSORPTION_MODES = ("end-of-step", "bridge")
-REFLECTION_MODES = ("elastic", "rollback")
-#: bridge probabilities exp(-x) with x above this are treated as 0
+#: bridge probabilities exp(-x) with x above this are 0 for the kernel's uniforms (>= 2**-54)
 BRIDGE_CUTOFF = 40.0
-#: runs above this many molecules keep only per-bin counts by default (memory bound)
-KEEP_TIMES_MAX = 10_000_000
-#: maximum number of time bins of the default bin grid
-MAX_BINS = 20_000
+#: surface handling of the kernel: none, fold through orthogonal/parallel planes, trace the path
+SURF_NONE, SURF_FOLD, SURF_TRACE = 0, 1, 2
+#: receivers whose "start point near" bit is kept in the step-to-step mask (the rest recompute)
+MASK_BITS = 63
 
 
 # ----------------------------------------------------------------------------- random numbers
 @njit(cache=True, parallel=True)
-def _normals_kernel(key0, key1, n_streams, per_stream, zx, zr, tail):
+def _normals_kernel(key0, key1, n_streams, per_stream):
     out = np.empty((n_streams, per_stream))
     for g in prange(n_streams):
         s0, s1 = stream_state(key0, key1, g)
         for j in range(per_stream):
-            z, s0, s1 = normal(s0, s1, zx, zr, tail)
+            z, s0, s1 = normal(s0, s1)
             out[g, j] = z
     return out
 
@@ -120,9 +159,7 @@ def standard_normals(n_streams: int, per_stream: int, seed: int = 0) -> np.ndarr
     True
     """
     k0, k1 = run_key(int(seed))
-    return _normals_kernel(
-        np.uint64(k0), np.uint64(k1), int(n_streams), int(per_stream), ZIG_X, ZIG_RATIO, ZIG_TAIL
-    )
+    return _normals_kernel(np.uint64(k0), np.uint64(k1), int(n_streams), int(per_stream))
 
 
 # ----------------------------------------------------------------------------- geometry helpers
@@ -209,6 +246,38 @@ def _reflect(ax, ay, az, bx, by, bz, pl_p, pl_n, bx_lo, bx_hi, elastic):
     return bx, by, bz, False
 
 
+@njit(cache=True)
+def _in_fluid(x, y, z, rx_c, rx_r, pl_p, pl_n, bx_lo, bx_hi):
+    """True if the point is in front of every plane, outside every box and every receiver."""
+    for j in range(pl_n.shape[0]):
+        s = (x - pl_p[j, 0]) * pl_n[j, 0] + (y - pl_p[j, 1]) * pl_n[j, 1]
+        if s + (z - pl_p[j, 2]) * pl_n[j, 2] < 0.0:
+            return False
+    for j in range(bx_lo.shape[0]):
+        if (
+            bx_lo[j, 0] < x < bx_hi[j, 0]
+            and bx_lo[j, 1] < y < bx_hi[j, 1]
+            and bx_lo[j, 2] < z < bx_hi[j, 2]
+        ):
+            return False
+    for q in range(rx_r.shape[0]):
+        dx, dy, dz = x - rx_c[q, 0], y - rx_c[q, 1], z - rx_c[q, 2]
+        if dx * dx + dy * dy + dz * dz <= rx_r[q] * rx_r[q]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _near_mask(x, y, z, rx_c, band2):
+    """Bit q set when the point is within the bridge band of receiver q (q < MASK_BITS)."""
+    mask = np.int64(0)
+    for q in range(min(rx_c.shape[0], MASK_BITS)):
+        dx, dy, dz = x - rx_c[q, 0], y - rx_c[q, 1], z - rx_c[q, 2]
+        if dx * dx + dy * dy + dz * dz < band2[q]:
+            mask |= np.int64(1) << q
+    return mask
+
+
 # ----------------------------------------------------------------------------- main kernel
 @njit(cache=True, parallel=True)
 def _run_molecules(
@@ -225,28 +294,30 @@ def _run_molecules(
     dt,
     rx_c,
     rx_r,
+    rx_p,
     pl_p,
     pl_n,
     bx_lo,
     bx_hi,
+    surf,
     bridge,
     elastic,
     destroy_r2,
-    zx,
-    zr,
-    tail,
+    k_deg,
     out_rx,
     out_t,
     out_pos,
 ):
     n_rx = rx_r.shape[0]
-    surfaces = pl_n.shape[0] + bx_lo.shape[0] > 0
+    n_pl = pl_n.shape[0]
     bridge_lim = BRIDGE_CUTOFF * D * dt
-    # d1 d2 < bridge_lim with d2 >= band = 2 sqrt(bridge_lim) needs d1 <= sqrt(bridge_lim) / 2,
-    # i.e. a radial move of more than 1.5 sqrt(bridge_lim) = 6.7 sigma in one step (probability
-    # ~1e-11 per step): such steps are skipped, which saves a square root on most steps.
-    band = 2.0 * math.sqrt(bridge_lim)
     inv_ddt = 1.0 / (D * dt)
+    # squared radii and squared outer radii of the bridge band r + sqrt(bridge_lim)
+    r2 = np.empty(n_rx)
+    band2 = np.empty(n_rx)
+    for q in range(n_rx):
+        r2[q] = rx_r[q] * rx_r[q]
+        band2[q] = (rx_r[q] + math.sqrt(bridge_lim)) ** 2
     for m in prange(count):
         g = start + m
         s0, s1 = stream_state(key0, key1, g)
@@ -256,45 +327,103 @@ def _run_molecules(
         x = tx_pos[j, 0]
         y = tx_pos[j, 1]
         z = tx_pos[j, 2]
+        steps = n_steps[j]
+        if k_deg > 0.0:  # lifetime: steps k with (k + 1/2) dt before it
+            u, s0, s1 = uniform(s0, s1)
+            alive = -math.log(u) / (k_deg * dt) - 0.5
+            if alive < steps:
+                steps = max(np.int64(math.ceil(alive)), np.int64(0))
+        near = _near_mask(x, y, z, rx_c, band2) if bridge else np.int64(0)
         hit = -1
         t_hit = np.inf
-        for k in range(n_steps[j]):
-            g1, s0, s1 = normal(s0, s1, zx, zr, tail)
-            g2, s0, s1 = normal(s0, s1, zx, zr, tail)
-            g3, s0, s1 = normal(s0, s1, zx, zr, tail)
+        for k in range(steps):
+            g1, s0, s1 = normal(s0, s1)
+            g2, s0, s1 = normal(s0, s1)
+            g3, s0, s1 = normal(s0, s1)
             nx = x + sigma * g1
             ny = y + sigma * g2
             nz = z + sigma * g3
-            if surfaces:
+            if surf == SURF_FOLD:  # inline: array arguments of a call cost reference counting
+                settled = False
+                for _ in range(64):
+                    behind = False
+                    for jp in range(n_pl):
+                        sb = (
+                            (nx - pl_p[jp, 0]) * pl_n[jp, 0]
+                            + (ny - pl_p[jp, 1]) * pl_n[jp, 1]
+                            + (nz - pl_p[jp, 2]) * pl_n[jp, 2]
+                        )
+                        if sb < 0.0:
+                            behind = True
+                            if elastic:
+                                nx -= 2.0 * sb * pl_n[jp, 0]
+                                ny -= 2.0 * sb * pl_n[jp, 1]
+                                nz -= 2.0 * sb * pl_n[jp, 2]
+                    # one mirror puts b in front of a single plane
+                    settled = not behind or (elastic and n_pl == 1)
+                    if settled or not elastic:
+                        break
+                if not settled:  # rollback mode, or no settling within 64 passes
+                    nx, ny, nz = x, y, z
+            elif surf == SURF_TRACE:
                 nx, ny, nz, ok = _reflect(x, y, z, nx, ny, nz, pl_p, pl_n, bx_lo, bx_hi, elastic)
                 if not ok:
                     nx, ny, nz = x, y, z
+            near_new = np.int64(0)
+            inside = -1
             for q in range(n_rx):
                 dx = nx - rx_c[q, 0]
                 dy = ny - rx_c[q, 1]
                 dz = nz - rx_c[q, 2]
                 d2 = dx * dx + dy * dy + dz * dz
-                r = rx_r[q]
-                if d2 <= r * r:
-                    hit = q
-                elif bridge and d2 < (r + band) * (r + band):
-                    d_after = math.sqrt(d2) - r
-                    ex = x - rx_c[q, 0]
-                    ey = y - rx_c[q, 1]
-                    ez = z - rx_c[q, 2]
-                    e = d_after * (math.sqrt(ex * ex + ey * ey + ez * ez) - r)
-                    if e < bridge_lim:
-                        u, s0, s1 = uniform(s0, s1)
-                        if u < math.exp(-e * inv_ddt):
-                            hit = q
-                if hit >= 0:
+                if d2 <= r2[q]:
+                    inside = q
                     break
+                if bridge and rx_p[q] >= 1.0:  # absorbing receivers only
+                    if q < MASK_BITS:
+                        bit = np.int64(1) << q
+                        if d2 < band2[q]:
+                            near_new |= bit
+                        check = ((near | near_new) & bit) != 0
+                    else:
+                        ex, ey, ez = x - rx_c[q, 0], y - rx_c[q, 1], z - rx_c[q, 2]
+                        check = d2 < band2[q] or ex * ex + ey * ey + ez * ez < band2[q]
+                    if check:
+                        ex, ey, ez = x - rx_c[q, 0], y - rx_c[q, 1], z - rx_c[q, 2]
+                        r = rx_r[q]
+                        e = (math.sqrt(d2) - r) * (math.sqrt(ex * ex + ey * ey + ez * ez) - r)
+                        if e < bridge_lim:
+                            u, s0, s1 = uniform(s0, s1)
+                            if u < math.exp(-e * inv_ddt):
+                                hit = q
+                                break
+            if inside >= 0:
+                p_react = rx_p[inside]
+                if p_react >= 1.0:
+                    hit = inside
+                else:
+                    u, s0, s1 = uniform(s0, s1)
+                    if u < p_react:
+                        hit = inside
+                    else:  # reflected: mirror radially through the surface, or stay at a
+                        cx, cy, cz = rx_c[inside, 0], rx_c[inside, 1], rx_c[inside, 2]
+                        dx, dy, dz = nx - cx, ny - cy, nz - cz
+                        d = math.sqrt(dx * dx + dy * dy + dz * dz)
+                        f = (2.0 * rx_r[inside] - d) / d if d > 0.0 else 0.0
+                        nx, ny, nz = cx + f * dx, cy + f * dy, cz + f * dz
+                        if d == 0.0 or not _in_fluid(
+                            nx, ny, nz, rx_c, rx_r, pl_p, pl_n, bx_lo, bx_hi
+                        ):
+                            nx, ny, nz = x, y, z
+                        if bridge:
+                            near_new = _near_mask(nx, ny, nz, rx_c, band2)
             if hit >= 0:
                 t_hit = tx_rel[j] + (k + 1) * dt
                 break
             x = nx
             y = ny
             z = nz
+            near = near_new
             if destroy_r2 < np.inf:
                 far = True
                 for q in range(n_rx):
@@ -314,105 +443,7 @@ def _run_molecules(
             out_pos[m, 2] = z
 
 
-# ----------------------------------------------------------------------------- parameters
-@dataclass(frozen=True)
-class FixedStepParams:
-    """Plain-array description of a fixed-step run (picklable; see :func:`params_from_scenario`).
-
-    Attributes
-    ----------
-    D : float
-        Diffusion coefficient (µm²/s).
-    dt : float
-        Time step (s).
-    t_end : float
-        Horizon (s).
-    tx_pos : tuple
-        Transmitter positions (µm), shape (n_tx, 3).
-    tx_release : tuple
-        Release times (s), shape (n_tx,).
-    tx_weight : tuple
-        Relative molecule counts of the transmitters (scenario ``molecules``).
-    rx_center, rx_radius : tuple
-        Receiver centres (µm, (n_rx, 3)) and radii (µm).
-    plane_point, plane_normal : tuple
-        Reflecting planes (point, unit normal into the fluid), (n_planes, 3) each.
-    box_min, box_max : tuple
-        Reflecting axis-aligned boxes, (n_boxes, 3) each.
-    absorption : str
-        ``"end-of-step"`` or ``"bridge"``.
-    reflection : str
-        ``"elastic"`` or ``"rollback"``.
-    destruction_radius : float
-        ``inf`` (default: none).
-    bin_edges : tuple
-        Time-bin edges (s) of the result.
-    keep_times : bool
-        Keep individual absorption times.
-    """
-
-    D: float
-    dt: float
-    t_end: float
-    tx_pos: tuple
-    tx_release: tuple
-    tx_weight: tuple
-    rx_center: tuple
-    rx_radius: tuple
-    plane_point: tuple = ()
-    plane_normal: tuple = ()
-    box_min: tuple = ()
-    box_max: tuple = ()
-    absorption: str = "bridge"
-    reflection: str = "elastic"
-    destruction_radius: float = math.inf
-    bin_edges: tuple = ()
-    keep_times: bool = True
-
-    def __post_init__(self):
-        for name in ("D", "dt", "t_end"):
-            _check_positive(name, getattr(self, name))
-        if self.dt > self.t_end:
-            raise ValueError(f"dt ({self.dt}) must be <= the horizon t_end ({self.t_end})")
-        if self.absorption not in ABSORPTION_MODES:
-            raise ValueError(
-                f"absorption must be one of {ABSORPTION_MODES}, got {self.absorption!r}"
-            )
-        if self.reflection not in REFLECTION_MODES:
-            raise ValueError(
-                f"reflection must be one of {REFLECTION_MODES}, got {self.reflection!r}"
-            )
-        if not (self.destruction_radius > 0):
-            raise ValueError(f"destruction_radius must be > 0, got {self.destruction_radius!r}")
-        if len(self.tx_pos) < 1 or len(self.rx_radius) < 1:
-            raise ValueError("at least one transmitter and one receiver are required")
-
-    @property
-    def n_receivers(self) -> int:
-        """Number of receivers."""
-        return len(self.rx_radius)
-
-    def metadata(self) -> dict:
-        """Run metadata recorded in every result."""
-        return {
-            "method": "fixed-step",
-            "version": __version__,
-            "D": self.D,
-            "dt": self.dt,
-            "t_end": self.t_end,
-            "absorption": self.absorption,
-            "reflection": self.reflection,
-            "destruction_radius": self.destruction_radius,
-            "rng": "xoroshiro128++ per molecule (splitmix64 seeding), 256-layer ziggurat",
-        }
-
-
-def _check_positive(name: str, v) -> None:
-    """One-line ValueError unless ``v`` is a finite real number > 0 (bools rejected)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-
-
+# ----------------------------------------------------------------------------- host side
 def _arr(x, shape1=None) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
     if shape1 is not None:
@@ -420,52 +451,31 @@ def _arr(x, shape1=None) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _n_steps(span, dt):
-    """Number of whole steps of ``dt`` in ``span`` (tolerant to rounding of ``span / dt``)."""
-    return np.floor(np.asarray(span, dtype=float) / dt * (1 + 1e-12) + 1e-9)
+def _surface_mode(p: FixedStepParams) -> int:
+    """How the kernel handles the run's reflecting surfaces (:data:`SURF_FOLD` where it can)."""
+    if not p.plane_normal and not p.box_min:
+        return SURF_NONE
+    if p.box_min:
+        return SURF_TRACE
+    n = np.asarray(p.plane_normal, dtype=float).reshape(-1, 3)
+    c = np.abs(n @ n.T)
+    ok = (c < 1e-12) | (np.abs(c - 1.0) < 1e-12)
+    return SURF_FOLD if bool(ok.all()) else SURF_TRACE
 
 
-def _split_counts(weights, n: int) -> np.ndarray:
-    """Molecules per transmitter: ``n`` split in proportion to ``weights`` (largest remainder)."""
-    w = np.asarray(weights, dtype=float)
-    exact = n * w / w.sum()
-    base = np.floor(exact).astype(np.int64)
-    rest = n - int(base.sum())
-    base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
-    return base
+def _simulate_arrays(
+    p: FixedStepParams,
+    task: ChunkTask,
+    positions: bool,
+    *,
+    surface: int | None = None,
+    bridge: bool | None = None,
+):
+    """Run the kernel on one chunk: (receiver index or -1, absorption time, final positions).
 
-
-def transmitter_counts(geometry, n_molecules: int | None = None) -> np.ndarray:
-    """Molecules per transmitter of a run (shared by the fixed-step and event-driven simulators).
-
-    Parameters
-    ----------
-    geometry : mcvd.core.geometry.Geometry
-        The channel; its transmitters' ``molecules`` are the weights.
-    n_molecules : int, optional
-        Total molecules (>= 1), split in proportion to the weights (largest remainder); default
-        the transmitters' own counts.
-
-    Returns
-    -------
-    numpy.ndarray of int64, shape (n_transmitters,)
-
-    Examples
-    --------
-    >>> from mcvd.core.geometry import Geometry, Sphere, Transmitter
-    >>> g = Geometry(79.4, (Transmitter((0, 0, 0), 3), Transmitter((0, 0, 20), 1)),
-    ...              (Sphere((0, 0, 10), 2),))
-    >>> transmitter_counts(g, 10).tolist()
-    [8, 2]
-    """
-    counts = np.array([t.molecules for t in geometry.transmitters], dtype=np.int64)
-    if n_molecules is not None:
-        counts = _split_counts(counts, check_count(n_molecules, "n_molecules"))
-    return counts
-
-
-def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
-    """Run the kernel on one chunk: (receiver index or -1, absorption time, final positions)."""
+    ``surface`` (:data:`SURF_NONE`, :data:`SURF_FOLD`, :data:`SURF_TRACE`) and ``bridge``
+    override the kernel's surface handling and bridge test (tests of the code paths and the
+    profile in the benchmarks; :data:`SURF_NONE` ignores the surfaces)."""
     tx_end = np.cumsum(np.asarray(p.tx_weight, dtype=np.int64))
     if task.start + task.count > tx_end[-1]:
         raise ValueError("task exceeds the run's molecules (tx_weight must hold the counts)")
@@ -490,16 +500,16 @@ def _simulate_arrays(p: FixedStepParams, task: ChunkTask, positions: bool):
             float(p.dt),
             _arr(p.rx_center, 3),
             _arr(p.rx_radius),
+            _arr(p.reaction_probabilities(warn=False)),
             _arr(p.plane_point, 3),
             _arr(p.plane_normal, 3),
             _arr(p.box_min, 3),
             _arr(p.box_max, 3),
-            p.absorption == "bridge",
+            np.int64(_surface_mode(p) if surface is None else surface),
+            p.absorption == "bridge" if bridge is None else bool(bridge),
             p.reflection == "elastic",
             float(p.destruction_radius) ** 2,
-            ZIG_X,
-            ZIG_RATIO,
-            ZIG_TAIL,
+            float(p.degradation_rate),
             out_rx,
             out_t,
             out_pos,
@@ -571,158 +581,6 @@ def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
         p.n_receivers,
         keep_times=p.keep_times,
         metadata=meta,
-    )
-
-
-def default_bin_edges(t_end: float, dt: float) -> np.ndarray:
-    """Bin edges ``0, w, 2w, ..., t_end`` with ``w`` the smallest multiple of ``dt`` giving at most
-    :data:`MAX_BINS` bins (so every multiple of ``w`` up to ``t_end`` is an exact grid point).
-
-    Examples
-    --------
-    >>> default_bin_edges(2.0, 1e-4).size
-    20001
-    """
-    n_steps = int(_n_steps(t_end, dt))
-    stride = max(1, math.ceil(n_steps / MAX_BINS))
-    edges = np.arange(0, n_steps + 1, stride) * dt
-    if edges[-1] < t_end * (1 - 1e-9):
-        edges = np.append(edges, t_end)
-    return edges
-
-
-def params_from_scenario(
-    scenario,
-    *,
-    dt: float | None = None,
-    t_end: float | None = None,
-    absorption: str = "bridge",
-    reflection: str = "elastic",
-    destruction_radius: float | None = None,
-    n_molecules: int | None = None,
-    bin_edges=None,
-    keep_times: bool | None = None,
-) -> tuple[FixedStepParams, int]:
-    """Kernel parameters and the total molecule count of a scenario.
-
-    Parameters
-    ----------
-    scenario : Scenario, dict, str or Path
-        Validated scenario, its dictionary, or a JSON file.
-    dt, t_end : float, optional
-        Override the scenario's ``time.dt`` / ``time.end`` (s).
-    absorption, reflection : str
-        Modes (see the module docstring).
-    destruction_radius : float, optional
-        Remove molecules farther than this from every receiver centre (biased; warns).
-    n_molecules : int, optional
-        Total molecules (split over transmitters in proportion to their ``molecules``); default
-        the scenario's total.
-    bin_edges : array_like, optional
-        Result time bin edges (s) (default :func:`default_bin_edges`).
-    keep_times : bool, optional
-        Keep individual absorption times (default: when ``n_molecules <= 1e7``).
-
-    Returns
-    -------
-    (FixedStepParams, int)
-
-    Examples
-    --------
-    >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 50},
-    ...       "receivers": [{"center": [10, 0, 0], "radius": 5}]}
-    >>> p, n = params_from_scenario(sc, dt=1e-3)
-    >>> n, p.dt, p.t_end
-    (50, 0.001, 2.0)
-    """
-    scenario = as_scenario(scenario)
-    geom = scenario.geometry()
-    geom.require_physics("method 'fixed-step'")
-    dt = scenario.time.dt if dt is None else dt
-    t_end = scenario.time.end if t_end is None else t_end
-    _check_positive("dt", dt)
-    _check_positive("t_end", t_end)
-    counts = transmitter_counts(geom, n_molecules)
-    n = int(counts.sum())
-    rel = [t.release_time for t in geom.transmitters]
-    if any(r >= t_end for r in rel):
-        raise ValueError(f"transmitter release_time must be < the horizon {t_end} s")
-    if destruction_radius is None:
-        destruction_radius = math.inf
-    else:
-        warnings.warn(
-            "destruction_radius removes molecules that could still return to a receiver: "
-            "F(t) is biased low",
-            UserWarning,
-            stacklevel=2,
-        )
-    edges = default_bin_edges(t_end, dt) if bin_edges is None else np.asarray(bin_edges, float)
-    p = FixedStepParams(
-        D=float(geom.D),
-        dt=float(dt),
-        t_end=float(t_end),
-        tx_pos=tuple(t.position for t in geom.transmitters),
-        tx_release=tuple(float(r) for r in rel),
-        tx_weight=tuple(int(c) for c in counts),
-        rx_center=tuple(s.center for s in geom.receivers),
-        rx_radius=tuple(s.radius for s in geom.receivers),
-        plane_point=tuple(pl.point for pl in geom.planes),
-        plane_normal=tuple(pl.normal for pl in geom.planes),
-        box_min=tuple(b.min for b in geom.obstacles),
-        box_max=tuple(b.max for b in geom.obstacles),
-        absorption=absorption,
-        reflection=reflection,
-        destruction_radius=float(destruction_radius),
-        bin_edges=tuple(float(e) for e in edges),
-        keep_times=bool(n <= KEEP_TIMES_MAX) if keep_times is None else bool(keep_times),
-    )
-    return p, n
-
-
-def plan(
-    scenario,
-    options,
-    *,
-    n_molecules: int | None = None,
-    t_end: float | None = None,
-    bin_edges=None,
-    keep_times: bool | None = None,
-) -> tuple[FixedStepParams, int]:
-    """Kernel parameters of a fixed-step run (the planner :func:`mcvd.sim.simulate` calls).
-
-    Parameters
-    ----------
-    scenario : Scenario, dict, str or Path
-        The channel.
-    options : mcvd.sim.api.FixedStepOptions
-        ``dt``, ``absorption``, ``reflection``, ``destruction_radius``.
-    n_molecules, t_end, bin_edges, keep_times
-        See :func:`params_from_scenario`.
-
-    Returns
-    -------
-    (FixedStepParams, int)
-        Parameters and the total molecule count.
-
-    Examples
-    --------
-    >>> from mcvd.sim.api import FixedStepOptions
-    >>> sc = {"D": 79.4, "transmitter": {"position": [0, 0, 10], "molecules": 50},
-    ...       "receivers": [{"center": [10, 0, 0], "radius": 5}]}
-    >>> p, n = plan(sc, FixedStepOptions(dt=1e-3))
-    >>> n, p.dt
-    (50, 0.001)
-    """
-    return params_from_scenario(
-        scenario,
-        dt=options.dt,
-        t_end=t_end,
-        absorption=options.absorption,
-        reflection=options.reflection,
-        destruction_radius=options.destruction_radius,
-        n_molecules=n_molecules,
-        bin_edges=bin_edges,
-        keep_times=keep_times,
     )
 
 

@@ -16,11 +16,17 @@ Differences from :mod:`mcvd.sim.fixedstep` (document them when comparing)
 * **Per-receiver counts.** Absorbed molecules are simply removed, so the output gives the total
   over receivers only (one run per receiver is needed for per-receiver curves).
 * **Infinite space.** Smoldyn needs a finite system. The exported system box reaches
-  ``margin`` (default ``max(50, 8 sqrt(2 D T))`` µm) beyond every transmitter, receiver and box;
-  its walls are a reflecting surface (Smoldyn ignores the boundary type of the system box
-  when surfaces exist), so no molecule is lost, and their influence on F is of the order of
-  the free-space capture from ``2 * margin`` away. Axis-aligned planes become walls of that
-  box; oblique planes become two large reflecting triangles.
+  ``margin`` (default ``max(50, 8 sqrt(2 D T))`` µm, at least 8 standard deviations of the
+  per-axis spread over the horizon) beyond every transmitter, receiver and box; its walls are a
+  reflecting surface of their own, so no molecule is lost, and their influence on F is of the
+  order of the free-space capture from ``2 * margin`` away.
+* **Planes are reflecting panels.** Smoldyn ignores the boundary type of the system box once a
+  surface exists (a half-space modelled by a reflecting system boundary alone let 940 of 2000
+  molecules end up behind it), so every plane is a reflecting surface: an axis-aligned plane
+  is one rectangle spanning the system box (it replaces that wall), an oblique plane two large
+  triangles.
+* **Physics.** Reactive receivers and degrading molecules are not exported (refused with one
+  line): the file would describe another channel.
 * **Transmitter on a plane.** Smoldyn places a molecule released exactly on a reflecting panel
   behind it; such transmitters are moved :data:`TX_NUDGE` = 1e-6 µm into the fluid.
 * **Random numbers and time stepping** differ (Smoldyn's own generator, its own order of
@@ -38,9 +44,17 @@ from pathlib import Path
 import numpy as np
 
 from ..core.io import atomic_write
-from .fixedstep import params_from_scenario
+from ..core.scenario import as_scenario
+from .params import params_from_scenario
 
-__all__ = ["TX_NUDGE", "read_smoldyn_counts", "run_smoldyn", "smoldyn_config", "write_smoldyn"]
+__all__ = [
+    "TX_NUDGE",
+    "read_smoldyn_counts",
+    "run_smoldyn",
+    "smoldyn_config",
+    "time_smoldyn",
+    "write_smoldyn",
+]
 
 #: transmitters closer than this (µm) to a plane are moved this far into the fluid in the export
 TX_NUDGE = 1e-6
@@ -93,6 +107,8 @@ def smoldyn_config(
     >>> "panel sphere 10 0 0 5" in text and "boundaries 0 " in text
     True
     """
+    scenario = as_scenario(scenario)
+    scenario.geometry().require_physics("the Smoldyn export", alternative="mcvd simulate")
     p, _ = params_from_scenario(scenario, dt=dt, t_end=t_end, n_molecules=n_molecules)
     n_steps = max(1, round(p.t_end / p.dt))
     every = count_every or max(1, n_steps // 100)
@@ -106,16 +122,16 @@ def smoldyn_config(
     allp = np.vstack(pts)
     lo, hi = allp.min(axis=0) - margin, allp.max(axis=0) + margin
     oblique = []
-    for point, normal in zip(p.plane_point, p.plane_normal):
+    aligned = {}  # (axis, side 0 = low / 1 = high) -> plane index
+    for j, (point, normal) in enumerate(zip(p.plane_point, p.plane_normal)):
         nrm = np.asarray(normal, float)
         axis = int(np.argmax(np.abs(nrm)))
-        if abs(abs(nrm[axis]) - 1.0) < 1e-12:  # axis-aligned plane -> system wall
-            if nrm[axis] > 0:
-                lo[axis] = point[axis]
-            else:
-                hi[axis] = point[axis]
+        if abs(abs(nrm[axis]) - 1.0) < 1e-12:  # axis-aligned plane: a face of the system box
+            side = 0 if nrm[axis] > 0 else 1
+            (lo if side == 0 else hi)[axis] = point[axis]
+            aligned[(axis, side)] = j
         else:
-            oblique.append((np.asarray(point, float), nrm))
+            oblique.append((j, np.asarray(point, float), nrm))
     lines = [
         "# Smoldyn configuration exported by mcvd (units: um, s, um^2/s).",
         "# Differences from mcvd's simulator: see mcvd.sim.smoldyn (straight-segment absorption,",
@@ -138,26 +154,54 @@ def smoldyn_config(
             "end_surface",
         ]
     size = float(np.max(hi - lo)) * 4.0
-    for j, (point, nrm) in enumerate(oblique):
+    for j, point, nrm in oblique:
         u = np.cross(nrm, [1.0, 0, 0] if abs(nrm[0]) < 0.9 else [0, 1.0, 0])
         u /= np.linalg.norm(u)
         v = np.cross(nrm, u)
         c = [point + size * (su * u + sv * v) for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         lines += [
+            f"# planes[{j}] (oblique): reflecting, two triangles beyond the system box",
             f"start_surface plane{j}",
             "action both all reflect",
             f"panel tri {_fmt(*c[0], *c[1], *c[2])}",
             f"panel tri {_fmt(*c[0], *c[2], *c[3])}",
             "end_surface",
         ]
-    # Smoldyn ignores the boundary type of the system box when surfaces exist: the walls (and
-    # the axis-aligned planes) are therefore a reflecting surface of their own
-    boxes = [("walls", lo, hi)]
-    boxes += [(f"box{j}", b0, b1) for j, (b0, b1) in enumerate(zip(p.box_min, p.box_max))]
-    for name, b0, b1 in boxes:
+    # the faces of the system box: reflecting planes where the scenario has axis-aligned planes,
+    # reflecting walls elsewhere (Smoldyn ignores the boundary type of the system box)
+    walls = []
+    for k in range(3):
+        o1, o2 = [a for a in range(3) if a != k]
+        w = hi - lo
+        for side in (0, 1):
+            corner = lo.copy()
+            if side == 1:
+                corner[k] = hi[k]
+            panel = f"panel rect {'+-'[side]}{k} {_fmt(*corner, w[o1], w[o2])}"
+            j = aligned.get((k, side))
+            if j is None:
+                walls.append(panel)
+                continue
+            lines += [
+                f"# planes[{j}]: reflecting panel {'xyz'[k]} = {_fmt(corner[k])} spanning the box",
+                f"start_surface plane{j}",
+                "action both all reflect",
+                panel,
+                "end_surface",
+            ]
+    if walls:
+        lines += [
+            f"# system walls: reflecting, {_fmt(margin)} um beyond every object",
+            "start_surface walls",
+            "action both all reflect",
+            *walls,
+            "end_surface",
+        ]
+    for j, (b0, b1) in enumerate(zip(p.box_min, p.box_max)):
         b0, b1 = np.asarray(b0, float), np.asarray(b1, float)
         w = b1 - b0
-        lines += [f"start_surface {name}", "action both all reflect"]
+        lines += [f"# obstacles[{j}]: reflecting box", f"start_surface box{j}"]
+        lines.append("action both all reflect")
         for k in range(3):
             o1, o2 = [a for a in range(3) if a != k]
             for sign, corner in (("+", b0.copy()), ("-", b0.copy())):
@@ -245,8 +289,8 @@ def read_smoldyn_counts(path: str | Path, n_molecules: int) -> tuple[np.ndarray,
     return t, 1.0 - data[idx, 1] / n_molecules
 
 
-def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
-    """Run a Smoldyn configuration with the ``smoldyn`` Python module; return the run seconds.
+def time_smoldyn(config: str | Path, python: str | Path | None = None) -> tuple[float, float]:
+    """Run a Smoldyn configuration with the ``smoldyn`` Python module; return its timings.
 
     Parameters
     ----------
@@ -258,8 +302,8 @@ def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
 
     Returns
     -------
-    float
-        Wall seconds of ``runSim`` (excluding interpreter start-up and file parsing).
+    (float, float)
+        Wall and CPU seconds of ``runSim`` (excluding interpreter start-up and file parsing).
 
     Raises
     ------
@@ -268,13 +312,14 @@ def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
 
     Examples
     --------
-    >>> run_smoldyn("missing.txt", python=sys.executable)  # doctest: +SKIP
+    >>> wall, cpu = time_smoldyn("bench.txt", python="smoldyn-venv/bin/python")  # doctest: +SKIP
     """
     config = Path(config).resolve()
     code = (
         "import sys, time, smoldyn\n"
         "s = smoldyn.Simulation.fromFile(sys.argv[1])\n"
-        "t = time.perf_counter(); s.runSim(); print('MCVD_RUN_SECONDS', time.perf_counter() - t)\n"
+        "t, c = time.perf_counter(), time.process_time(); s.runSim()\n"
+        "print('MCVD_RUN_SECONDS', time.perf_counter() - t, time.process_time() - c)\n"
     )
     proc = subprocess.run(
         [os.path.abspath(python or sys.executable), "-c", code, str(config)],
@@ -285,6 +330,34 @@ def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
     )
     for line in proc.stdout.splitlines():
         if line.startswith("MCVD_RUN_SECONDS"):
-            return float(line.split()[1])
+            wall, cpu = (float(v) for v in line.split()[1:3])
+            return wall, cpu
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
     raise RuntimeError(f"smoldyn run failed (exit {proc.returncode}): {tail[0]}")
+
+
+def run_smoldyn(config: str | Path, python: str | Path | None = None) -> float:
+    """Run a Smoldyn configuration with the ``smoldyn`` Python module; return the run seconds.
+
+    Parameters
+    ----------
+    config : str or Path
+        Configuration file (its directory is the working directory, where outputs go).
+    python : str or Path, optional
+        Interpreter that has ``smoldyn`` installed; default the current one.
+
+    Returns
+    -------
+    float
+        Wall seconds of ``runSim`` (see :func:`time_smoldyn` for the CPU seconds too).
+
+    Raises
+    ------
+    RuntimeError
+        Smoldyn is missing or failed (its last output line is included).
+
+    Examples
+    --------
+    >>> run_smoldyn("missing.txt", python=sys.executable)  # doctest: +SKIP
+    """
+    return time_smoldyn(config, python)[0]
