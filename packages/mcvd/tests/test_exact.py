@@ -17,13 +17,13 @@ from mcvd.core.exact import (
     ExactConvergenceError,
     exact_capacitance,
     exact_capture,
-    exact_channel,
     exact_response,
     hyperbolic_contour,
     invert_on_contour,
     laplace_hitting,
     two_sphere_frame,
 )
+from mcvd.core.nsphere import exact_channel
 from scipy.special import erfc
 
 D = 79.4
@@ -273,7 +273,7 @@ def test_capture_equals_kelvin_series(gap, tx):
     pos = (c + A + 5.0, 0.0, 0.0) if tx == "behind" else tx
     g = Geometry.simple(D, pos, [((c, 0.0, 0.0), A)], [((0, 0, 0), (1, 0, 0))])
     kelvin = capture(g, tol=1e-13).F_inf
-    F, res = exact_channel(g, [np.inf])
+    F, res, _ = exact_channel(g, [np.inf])
     assert F[0, 0] == pytest.approx(kelvin, abs=1e-9)
     assert res.F_per_sphere[:, 0].sum() == pytest.approx(kelvin, abs=1e-9)
 
@@ -297,8 +297,10 @@ def test_model_registry_and_geometry_entry_point():
     corner = Geometry.simple(
         D, (3, 3, 10), [((10, 10, 0), 5.0)], [((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0))]
     )
-    with pytest.raises(ValueError, match="at most one plane"):
-        response(corner, [1.0], model="exact")
+    # a corner has four absorbing spheres: the N-sphere solver answers
+    r3 = response(corner, [1.0], model="exact")
+    assert r3.info["solver"] == "n-sphere" and r3.info["error_estimate"] <= 1e-9
+    assert r2.info["solver"] == r.info["solver"] == "two-sphere"
     touching = Geometry.simple(D, (0, 0, 10), [((A, 0, 0), A)], [((0, 0, 0), (1, 0, 0))])
     with pytest.raises(ValueError, match="touches"):
         response(touching, [1.0], model="exact")
@@ -374,7 +376,7 @@ def test_two_unequal_receivers_capture_equals_kelvin_series():
     recs = [((0.0, 0.0, 9.0), 5.0), ((0.0, 0.0, -7.5), 3.0)]  # gaps 4 and 4.5 µm to the TX
     g = Geometry.simple(D, (1.0, 2.0, 0.0), recs)
     kelvin = capture(g, tol=1e-13).F_inf_per_receiver
-    F, _ = exact_channel(g, [np.inf])
+    F, _, _ = exact_channel(g, [np.inf])
     np.testing.assert_allclose(F[:, 0], kelvin, rtol=0, atol=1e-9)
 
 

@@ -58,8 +58,13 @@ def test_closed_forms_refuse_reactive_receivers_and_degradation(model):
 
 
 def test_capture_series_refuses_degradation():
-    with pytest.raises(ValueError, match="degradation_rate: capture"):
-        capture(scenario_from_dict({**BASE, "degradation_rate": 1.0}))
+    sc = scenario_from_dict({**BASE, "degradation_rate": 1.0})
+    with pytest.raises(ValueError, match="degradation_rate: capture method 'kelvin'"):
+        capture(sc, method="kelvin")
+    # the default answers from the exact solution: F(inf) = w(x_T, k_d)
+    res = capture(sc)
+    assert res.method == "exact"
+    assert res.F_inf == pytest.approx(response(sc, [math.inf], model="exact").F[0], abs=1e-10)
 
 
 @pytest.mark.parametrize("method", ["fixed-step", "event"])

@@ -88,11 +88,11 @@ def _cmd_capture(args) -> int:
             )
         )
         return 0
-    how = (
-        f"Kelvin series, {res.generations} generations"
-        if res.method == "kelvin"
-        else "static multipole solution (the Kelvin series does not converge here)"
-    )
+    how = {
+        "kelvin": f"Kelvin series, {res.generations} generations",
+        "exact": "static limit of the exact multipole solution",
+        "multipole": "static multipole solution",
+    }[res.method]
     print(f"F(inf) = {res.F_inf:.12g}  ({how})")
     for k, v in enumerate(res.F_inf_per_receiver):
         print(f"  receiver {k}: {v:.12g}")
@@ -138,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--times", help="comma-separated times in s (default: 10 points up to end)")
     p.add_argument("--json", action="store_true", help="print JSON (times, F, F_per_receiver)")
     p.set_defaults(func=_cmd_response)
-    p = sub.add_parser("capture", help="exact long-time capture F(inf) (Kelvin series)")
+    p = sub.add_parser(
+        "capture", help="exact long-time capture F(inf) (Kelvin series or exact static solution)"
+    )
     p.add_argument("scenario", help="scenario JSON file")
     p.add_argument("--tol", type=float, default=1e-12, help="absolute tolerance (default 1e-12)")
     p.add_argument("--json", action="store_true", help="print JSON (key F_inf)")

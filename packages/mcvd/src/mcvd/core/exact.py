@@ -1,4 +1,4 @@
-"""Exact channel response of one or two absorbing spheres (a receiver next to a reflecting plane).
+"""Exact channel response of one or two spheres (a receiver next to a reflecting plane).
 
 The half-space problem — one absorbing sphere next to an infinite reflecting plane — is, by the
 method of images, the free-space problem of two equal absorbing spheres (the receiver and its
@@ -86,6 +86,14 @@ Times so early that the union bound ``F(t) <= Σ_i (a_i/r_i) erfc((r_i - a_i)/sq
 (each sphere alone, the free-space formula of Yilmaz et al. 2014) is below ``tol/100`` are
 returned as exactly 0 (absolute error below that bound), and ``t = 0`` gives 0; ``t = inf``
 gives the static capture.
+
+Reactive spheres and degradation: a sphere with reaction rate ``k`` (µm/s) has the Robin
+condition ``D ∂w/∂n = k (w - g)``; its Galerkin rows are scaled as in :func:`_robin_rows` (the
+field of the other sphere is regular around it, so its radial derivative follows from its value).
+Molecules that degrade at rate ``k_d`` (1/s) evaluate the transform at ``s + k_d``; ``F(∞)`` is
+then ``w(x_T, k_d)``. The adaptive order (:func:`_adaptive_order`) and the contour driver
+(:func:`_respond`) are shared with the N-sphere solver of :mod:`mcvd.core.nsphere`, which also
+holds the geometry-level entry point (``exact_channel``, the ``exact`` model).
 """
 
 from __future__ import annotations
@@ -98,7 +106,7 @@ import numpy as np
 from numpy.polynomial import legendre as _leg
 from scipy.special import erfc
 
-from .geometry import _finite_float, absorbers, as_times
+from .geometry import _finite_float, as_times
 
 __all__ = [
     "ExactConvergenceError",
@@ -106,8 +114,6 @@ __all__ = [
     "HyperbolicContour",
     "exact_capacitance",
     "exact_capture",
-    "exact_channel",
-    "exact_model",
     "exact_response",
     "hyperbolic_contour",
     "invert_on_contour",
@@ -144,6 +150,7 @@ class _Frame:
     a: np.ndarray  # (n,) radii
     tx_rho: float
     tx_z: float
+    k: np.ndarray | None = None  # (n,) reaction rates (µm/s, inf = absorbing); None: all absorbing
 
 
 def _as_float_array(x, name, shape=None):
@@ -290,24 +297,28 @@ def _cross_block(kappa, fr: _Frame, i, j, order):
     return (proj @ np.ascontiguousarray(cross).view(np.float64)).view(complex)
 
 
-def _mirror_coefficients(kappa, fr: _Frame, order):
+def _mirror_coefficients(kappa, fr: _Frame, order, robin=(None, 1.0)):
     """Coefficients (S, 2, L+1, 2) of two equal spheres from their mirror symmetry.
 
     The mirror through the mid-plane maps sphere 0's ``(r, cos θ)`` to sphere 1's
     ``(r, -cos θ)`` and ``P_l(-μ) = (-1)^l P_l(μ)``: for data symmetric (1, 1) / antisymmetric
     (1, -1) the coefficients satisfy ``c_1 = ±(-1)^l c_0`` and sphere 0's equation becomes
-    ``(I ± A_01 diag((-1)^l)) c_0 = e_0`` (sphere 1's equation is then its mirror image). The
-    per-sphere data ``e_0``, ``e_1`` are half the sum / difference: two systems of size L+1
-    instead of one of size 2(L+1).
+    ``(I ± F A_01 diag((-1)^l)) c_0 = h e_0`` (``F = diag(rows)``, ``h``: the Robin scaling of
+    :func:`_robin_rows`, shared by the two spheres; sphere 1's equation is then its mirror
+    image). The per-sphere data ``e_0``, ``e_1`` are half the sum / difference: two systems of
+    size L+1 instead of one of size 2(L+1).
     """
     nb = order + 1
+    rows, h = robin
     parity = (-1.0) ** np.arange(nb)
     coupled = _cross_block(kappa, fr, 0, 1, order) * parity
+    if rows is not None:
+        coupled = coupled * rows[:, :, None]
     eye = np.eye(nb)
-    e0 = np.zeros((nb, 1), dtype=complex)
-    e0[0] = 1.0
-    plus = np.linalg.solve(eye + coupled, np.broadcast_to(e0, (kappa.shape[0], nb, 1)))[..., 0]
-    minus = np.linalg.solve(eye - coupled, np.broadcast_to(e0, (kappa.shape[0], nb, 1)))[..., 0]
+    e0 = np.zeros((kappa.shape[0], nb, 1), dtype=complex)
+    e0[:, 0, 0] = h
+    plus = np.linalg.solve(eye + coupled, e0)[..., 0]
+    minus = np.linalg.solve(eye - coupled, e0)[..., 0]
     coef = np.empty((kappa.shape[0], 2, nb, 2), dtype=complex)
     coef[:, 0, :, 0] = coef[:, 1, :, 1] = 0.5 * (plus + minus)
     coef[:, 0, :, 1] = coef[:, 1, :, 0] = 0.5 * (plus - minus)
@@ -315,100 +326,180 @@ def _mirror_coefficients(kappa, fr: _Frame, order):
     return coef
 
 
-def _solve_order(kappa, fr: _Frame, order, monopoles=False):
+def _log_derivatives(kappa, a, order):
+    """``d_l = κ k_l'(κa)/k_l(κa)`` and ``e_l = κ i_l'(κa)/i_l(κa)``, l = 0..order (1/µm).
+
+    ``kappa`` has shape (S, 1) (complex, ``Re >= 0``, or exactly 0); returns two (S, L+1) arrays.
+    With ``ρ_l = k_l/k_{l-1}`` (forward recurrence, see :func:`_radial`) and
+    ``r_l = i_l/i_{l-1}`` (the minimal solution: backward recurrence
+    ``r_l = 1/((2l+1)/z + r_{l+1})`` from ``l = L + 40 + |z|``, or forward from
+    ``r_0 = tanh z`` where ``|z| > 4(L+1) + 40``, both stable there), the recurrences
+    ``k_l' = -k_{l-1} - (l+1)/z k_l`` and ``i_l' = i_{l-1} - (l+1)/z i_l`` give
+    ``d_l = l/a - κ ρ_{l+1}`` and ``e_l = l/a + κ r_{l+1}``; at ``κ = 0`` (solid harmonics)
+    ``d_l = -(l+1)/a`` and ``e_l = l/a``.
+    """
+    ell = np.arange(order + 1)
+    S = kappa.shape[0]
+    d = np.empty((S, order + 1), dtype=complex)
+    e = np.empty((S, order + 1), dtype=complex)
+    static = kappa[:, 0] == 0
+    d[static] = -(ell + 1) / a
+    e[static] = ell / a
+    dyn = np.flatnonzero(~static)
+    if dyn.size == 0:
+        return d, e
+    k = kappa[dyn, 0]
+    z = k * a
+    rho = np.ones_like(z)  # rho_0
+    for ell_ in range(order + 1):
+        rho = 1.0 / rho + (2 * ell_ + 1) / z  # rho_{l+1}
+        d[dyn, ell_] = ell_ / a - k * rho
+    ratio = np.empty((dyn.size, order + 2), dtype=complex)  # r_1 .. r_{L+1}
+    big = np.abs(z) > 4 * (order + 1) + 40
+    if np.any(big):
+        zb = z[big]
+        r = np.tanh(zb)  # r_0 = i_0 / i_{-1}
+        out = np.empty((zb.size, order + 2), dtype=complex)
+        for ell_ in range(order + 1):
+            r = 1.0 / r - (2 * ell_ + 1) / zb  # r_{l+1}
+            out[:, ell_] = r
+        ratio[big, : order + 1] = out[:, : order + 1]
+    small = ~big
+    if np.any(small):
+        zs = z[small]
+        top = order + 41 + int(np.max(np.abs(zs)))
+        nu = top + 0.5
+        r = zs / (nu + np.sqrt(nu * nu + zs * zs))  # starting guess for r_top (damped out)
+        out = np.empty((zs.size, order + 2), dtype=complex)
+        for ell_ in range(top - 1, 0, -1):
+            r = 1.0 / ((2 * ell_ + 1) / zs + r)  # r_l
+            if ell_ <= order + 1:
+                out[:, ell_ - 1] = r
+        ratio[small] = out
+    e[dyn] = ell / a + k[:, None] * ratio[:, : order + 1]
+    return d, e
+
+
+def _robin_rows(kappa, a, rate, D, order):
+    """Row scaling and right-hand side factor of a sphere's Galerkin equations.
+
+    A sphere of radius ``a`` with reaction rate ``rate`` (µm/s) has the Robin condition
+    ``D ∂w/∂r = rate (w - g)`` (``g`` its boundary data, the normal pointing into the fluid).
+    Its own expansion has degree-l components ``c_l q_l`` with ``q_l(a) = 1``,
+    ``q_l'(a) = d_l``; the field of the other spheres is regular in a ball around the centre,
+    so its degree-l component at radius ``ρ`` is proportional to ``i_l(κ ρ)`` and its radial
+    derivative at ``a`` is ``e_l`` times its value (``e_l``, ``d_l``: :func:`_log_derivatives`).
+    The projected condition is therefore ``c_l + f_l (projected field of the others) =
+    h g δ_{l0}`` with ``f_l = (rate - D e_l)/(rate - D d_l)`` and ``h = rate/(rate - D d_0)``
+    (both 1 for an absorbing sphere, ``rate = inf``).
+
+    Returns
+    -------
+    rows : numpy.ndarray or None
+        Shape (S, L+1); ``None`` for an absorbing sphere (no scaling).
+    rhs : numpy.ndarray or float
+        Shape (S,); 1.0 for an absorbing sphere.
+    """
+    if not math.isfinite(rate):
+        return None, 1.0
+    d, e = _log_derivatives(kappa, a, order)
+    return (rate - D * e) / (rate - D * d), rate / (rate - D * d[:, 0])
+
+
+def _solve_order(kappa, fr: _Frame, order, monopoles=False, D=1.0):
     """Per-sphere values w_i(x_T, s) (shape (S, n)) with truncation order ``order``.
 
     With ``monopoles=True`` return instead the monopole moments ``a_j c_{j0}`` for each boundary
-    data ``e_i`` (shape (S, n*n), index ``j*n + i``): the capacitance matrix when ``s = 0``.
+    data ``e_i`` (shape (S, n*n), index ``j*n + i``): the capacitance matrix when ``s = 0``
+    (absorbing spheres). Reactive spheres (``fr.k`` finite) scale their rows and right-hand
+    side by :func:`_robin_rows` (``D`` in µm²/s).
     """
     n = fr.a.size
     nb = order + 1
     tx_rho = np.array([fr.tx_rho])
     tx_z = np.array([fr.tx_z])
+    rates = np.full(n, np.inf) if fr.k is None or monopoles else fr.k
+    robin = [_robin_rows(kappa, fr.a[i], rates[i], D, order) for i in range(n)]
     # Basis at the transmitter: (S, n, L+1).
     at_tx = np.stack([_basis_at(kappa, fr, j, tx_rho, tx_z, order)[:, 0] for j in range(n)], 1)
-    if n == 1:  # c = e_0: w = q_0(r_T)
-        return np.broadcast_to(fr.a, (kappa.shape[0], 1)) if monopoles else at_tx[:, :, 0]
+    if n == 1:  # c = h e_0: w = h q_0(r_T)
+        if monopoles:
+            return np.broadcast_to(fr.a, (kappa.shape[0], 1))
+        return at_tx[:, :, 0] * np.reshape(robin[0][1], (-1, 1))
     S = kappa.shape[0]
-    if fr.a[0] == fr.a[1]:
-        coef = _mirror_coefficients(kappa, fr, order)
+    if fr.a[0] == fr.a[1] and rates[0] == rates[1]:
+        coef = _mirror_coefficients(kappa, fr, order, robin[0])
     else:
         mat = np.zeros((S, n * nb, n * nb), dtype=complex)
+        rhs = np.zeros((S, n * nb, n), dtype=complex)
         for i in range(n):
+            rows, h = robin[i]
             mat[:, i * nb : (i + 1) * nb, i * nb : (i + 1) * nb] = np.eye(nb)
+            rhs[:, i * nb, i] = h
             for j in range(n):
                 if j != i:
-                    mat[:, i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] = _cross_block(
-                        kappa, fr, i, j, order
-                    )
-        rhs = np.zeros((n * nb, n), dtype=complex)
-        for i in range(n):
-            rhs[i * nb, i] = 1.0
-        coef = np.linalg.solve(mat, np.broadcast_to(rhs, (S, n * nb, n)))  # (S, n nb, n)
+                    block = _cross_block(kappa, fr, i, j, order)
+                    if rows is not None:
+                        block = block * rows[:, :, None]
+                    mat[:, i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] = block
+        coef = np.linalg.solve(mat, rhs)  # (S, n nb, n)
         coef = coef.reshape(S, n, nb, n)
     if monopoles:
         return (fr.a[None, :, None] * coef[:, :, 0, :]).reshape(S, n * n)
     return np.einsum("sjl,sjli->si", at_tx, coef)
 
 
-def _solve_chunked(kappa, fr: _Frame, order, monopoles=False):
+def _solve_chunked(kappa, fr: _Frame, order, monopoles=False, D=1.0):
     """:func:`_solve_order` over chunks of Laplace nodes (bounded memory at high order)."""
     chunk = max(1, int(_CHUNK_ENTRIES // (fr.a.size * (order + 1)) ** 2))
     parts = [
-        _solve_order(kappa[i : i + chunk], fr, order, monopoles)
+        _solve_order(kappa[i : i + chunk], fr, order, monopoles, D)
         for i in range(0, kappa.shape[0], chunk)
     ]
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def _laplace_values(s, fr: _Frame, D, node_tol, max_order, monopoles=False):
-    """Adaptive-order per-sphere w_i(x_T, s).
+def _adaptive_order(solve, n_nodes, node_tol, max_order, refusal, *, start, growth, stall=_STALL):
+    """Raise the truncation order per Laplace node until its values settle.
 
-    The order grows by the factor 1.5 per level until the values change by at most ``node_tol``
-    (per node) between levels; the accepted values are those of the finer level and their error
-    estimate is that change (an estimate of the coarser level's error, hence conservative). When
-    the change stops decreasing at the roundoff level (below 1e-9 relative: typically a
-    transmitter within nanometres of a sphere, where high orders do not decay at the
-    transmitter), the previous level is accepted with its own change as the estimate; callers
-    add these estimates to their error budgets. With ``monopoles=True`` the monopole moments are
-    returned instead (see :func:`_solve_order`).
+    ``solve(idx, order)`` returns the values (shape ``(len(idx), m)``) of the nodes ``idx`` at
+    truncation order ``order``. A node is accepted once its values change by at most
+    ``node_tol`` between two consecutive orders; the accepted values are those of the finer
+    order and their error estimate is that change (an estimate of the coarser order's error,
+    hence conservative while the error falls by at least half between the two orders). When the
+    change stops decreasing at the roundoff level (below ``stall`` relative, default 1e-9:
+    typically a transmitter within nanometres of a sphere, where high orders do not decay at
+    the transmitter), the previous order is accepted with its own change as the estimate;
+    callers add these estimates to their error budgets. Once an order would pass ``max_order``,
+    :class:`ExactConvergenceError` is raised with the message ``refusal(max_order)``.
+
+    Orders: ``start``, then ``ceil(growth * order)`` (at least one more each time).
 
     Returns
     -------
-    values : numpy.ndarray, shape (S, n) (or (S, n*n))
-    orders : numpy.ndarray of int, shape (S,)
-    errors : numpy.ndarray, shape (S,)
+    values : numpy.ndarray, shape (n_nodes, m)
+    orders : numpy.ndarray of int, shape (n_nodes,)
+    errors : numpy.ndarray, shape (n_nodes,)
         Estimated absolute error of each node's values.
     """
-    s = np.asarray(s, dtype=complex).ravel()
-    kappa = np.sqrt(s / D)[:, None]
-    node_tol = np.broadcast_to(np.asarray(node_tol, dtype=float), s.shape)
-    n = fr.a.size
-    if n == 1:
-        zeros = np.zeros(s.size)
-        return _solve_order(kappa, fr, 0, monopoles), zeros.astype(int), zeros
-    values = np.empty((s.size, n * n if monopoles else n), dtype=complex)
-    orders = np.full(s.size, -1, dtype=int)
-    errors = np.zeros(s.size)
-    active = np.arange(s.size)
-    order = _ORDER_START
-    prev = _solve_chunked(kappa, fr, order, monopoles)
-    last_change = np.full(s.size, np.inf)
+    node_tol = np.broadcast_to(np.asarray(node_tol, dtype=float), (n_nodes,))
+    order = start
+    prev = solve(np.arange(n_nodes), order)
+    values = np.empty(prev.shape, dtype=complex)
+    orders = np.full(n_nodes, -1, dtype=int)
+    errors = np.zeros(n_nodes)
+    active = np.arange(n_nodes)
+    last_change = np.full(n_nodes, np.inf)
     while active.size:
-        new_order = math.ceil(order * _ORDER_GROWTH)
+        new_order = max(math.ceil(order * growth), order + 1)
         if new_order > max_order:
-            raise ExactConvergenceError(
-                f"multipole expansion did not converge with order <= max_order={max_order} "
-                f"(spheres at centre distance {fr.z[-1]:g} µm, radii {fr.a.tolist()}: gap "
-                f"{fr.z[-1] - fr.a.sum():g} µm is too small for the requested tolerance); "
-                "raise max_order or loosen tol"
-            )
-        cur = _solve_chunked(kappa[active], fr, new_order, monopoles)
+            raise ExactConvergenceError(refusal(max_order))
+        cur = solve(active, new_order)
         change = np.max(np.abs(cur - prev), axis=1)
         scale = np.maximum(1.0, np.max(np.abs(cur), axis=1))
         # Roundoff floor of the Galerkin solve: about 1e-12 relative (measured near contact).
         done = change <= np.maximum(node_tol[active], _ROUNDOFF * scale)
-        stalled = ~done & (change >= 0.5 * last_change) & (last_change <= _STALL * scale)
+        stalled = ~done & (change >= 0.5 * last_change) & (last_change <= stall * scale)
         values[active[done]] = cur[done]
         orders[active[done]] = new_order
         errors[active[done]] = change[done]
@@ -421,6 +512,47 @@ def _laplace_values(s, fr: _Frame, D, node_tol, max_order, monopoles=False):
         last_change = change[keep]
         order = new_order
     return values, orders, errors
+
+
+def _laplace_values(s, fr: _Frame, D, node_tol, max_order, monopoles=False, kd=0.0):
+    """Adaptive-order per-sphere ``w_i(x_T, s + kd)`` of one or two spheres.
+
+    ``kd`` (1/s) is the degradation rate (the transform is evaluated at ``s + kd``); see
+    :func:`_adaptive_order` for the order control. With ``monopoles=True`` the monopole moments
+    are returned instead (see :func:`_solve_order`).
+
+    Returns
+    -------
+    values : numpy.ndarray, shape (S, n) (or (S, n*n))
+    orders : numpy.ndarray of int, shape (S,)
+    errors : numpy.ndarray, shape (S,)
+        Estimated absolute error of each node's values.
+    """
+    s = np.asarray(s, dtype=complex).ravel()
+    kappa = np.sqrt((s + kd) / D)[:, None]
+    n = fr.a.size
+    if n == 1:
+        zeros = np.zeros(s.size)
+        return _solve_order(kappa, fr, 0, monopoles, D), zeros.astype(int), zeros
+
+    def refusal(cap):
+        return (
+            f"multipole expansion did not converge with order <= max_order={cap} "
+            f"(spheres at centre distance {fr.z[-1]:g} µm, radii {fr.a.tolist()}: gap "
+            f"{fr.z[-1] - fr.a.sum():g} µm is too small for the requested tolerance); the "
+            "Python API takes a larger max_order= or tol=, or simulate the channel "
+            "(mcvd simulate --method event)"
+        )
+
+    return _adaptive_order(
+        lambda idx, order: _solve_chunked(kappa[idx], fr, order, monopoles, D),
+        s.size,
+        node_tol,
+        max_order,
+        refusal,
+        start=_ORDER_START,
+        growth=_ORDER_GROWTH,
+    )
 
 
 def laplace_hitting(tx, centres, radii, D, s, *, tol=1e-12, max_order=DEFAULT_MAX_ORDER):
@@ -698,16 +830,19 @@ class ExactResponse:
     max_order: int
 
 
-def _union_bounds(fr: _Frame, D, t):
-    """Free-space one-sphere F and f summed over spheres: upper bounds of the two-sphere F, f."""
-    r = np.hypot(fr.tx_rho, fr.tx_z - fr.z)[:, None]
-    d = r - fr.a[:, None]
+def _union_bounds(dist, radii, D, t):
+    """Free-space one-sphere F and f summed over spheres: upper bounds of the N-sphere F, f.
+
+    ``dist`` and ``radii`` (µm) list every absorbing sphere (images included); reactive
+    spheres and degradation only lower F, so the bounds hold for them too.
+    """
+    r = np.asarray(dist, dtype=float)[:, None]
+    a = np.asarray(radii, dtype=float)[:, None]
+    d = r - a
     a4 = np.sqrt(4 * D * t)[None, :]
-    F_b = np.sum(fr.a[:, None] / r * erfc(d / a4), axis=0)
+    F_b = np.sum(a / r * erfc(d / a4), axis=0)
     with np.errstate(over="ignore"):
-        f_b = np.sum(
-            fr.a[:, None] / r * d / np.sqrt(np.pi) / (a4 * t) * np.exp(-((d / a4) ** 2)), axis=0
-        )
+        f_b = np.sum(a / r * d / np.sqrt(np.pi) / (a4 * t) * np.exp(-((d / a4) ** 2)), axis=0)
     return F_b, f_b
 
 
@@ -723,8 +858,12 @@ def _windows(t_sorted, ratio):
     return out
 
 
-def _invert_window(fr, D, times, tol, max_order, max_nodes):
-    """Invert w/s and w on one window; returns F (n, T), f (n, T), errors, solves, order."""
+def _invert_window(laplace, times, tol, max_nodes):
+    """Invert w/s and w on one window; returns F (n, T), f (n, T), errors, solves, order.
+
+    ``laplace(s, node_tol)`` returns the per-sphere transform values ``w`` (S, n), the orders
+    used and their error estimates (S,).
+    """
     lo, hi = float(times[0]), float(times[-1])
     hi = max(hi, lo * 1.0001)
     lam = hi / lo
@@ -748,7 +887,7 @@ def _invert_window(fr, D, times, tol, max_order, max_nodes):
         growth = np.exp(nodes.real * np.where(nodes.real > 0, hi, lo))
         amp = np.abs(weights) * growth / np.abs(nodes)
         node_tol = np.maximum(0.1 * tol / (n * amp), 1e-14)
-        w, orders, w_err = _laplace_values(nodes, fr, D, node_tol, max_order)
+        w, orders, w_err = laplace(nodes, node_tol)
         solves += nodes.size
         wf, wc = w[: fine.nodes.size], w[fine.nodes.size :]
         F_f = invert_on_contour(fine, wf / fine.nodes[:, None], times).T
@@ -771,95 +910,59 @@ def _invert_window(fr, D, times, tol, max_order, max_nodes):
         n = math.ceil(1.3 * n)
 
 
-def exact_response(
-    tx,
-    centres,
-    radii,
-    D,
-    times,
-    *,
-    tol=DEFAULT_TOL,
-    window_ratio=1000.0,
-    max_order=DEFAULT_MAX_ORDER,
-    max_nodes=400,
-):
-    """Exact channel response F(t) and hitting rate f(t) of one or two absorbing spheres.
+def _check_options(tol, window_ratio):
+    tol = _finite_float(tol, "tol", positive=True)
+    if window_ratio < 2:
+        raise ValueError(f"window_ratio must be >= 2, got {window_ratio}")
+    return tol
 
-    Laplace-domain multipole solution plus numerical inversion on shared hyperbolic contours
-    (see the module Notes). For a receiver next to a reflecting plane pass the receiver and its
-    mirror image; the half-space response is the total ``F`` (real + image).
+
+def _respond(laplace, bounds, n, times, tol, window_ratio, max_nodes, *, extra_error=0.0):
+    """Time-domain response from a Laplace-domain solver (shared by the exact solvers).
 
     Parameters
     ----------
-    tx : array_like, shape (3,)
-        Transmitter position (µm).
-    centres : array_like, shape (n, 3), n in {1, 2}
-        Absorbing sphere centres (µm).
-    radii : array_like, shape (n,)
-        Sphere radii (µm); unequal radii are allowed.
-    D : float
-        Diffusion coefficient (µm²/s).
-    times : array_like, shape (T,)
-        Times (s), ``>= 0``; ``inf`` gives the capture ``F(∞)``.
-    tol : float, optional
-        Target absolute error on F (default 1e-9).
-    window_ratio : float, optional
-        Largest ratio ``t_max/t_min`` served by one contour.
-    max_order : int, optional
-        Cap on the multipole order.
-    max_nodes : int, optional
-        Cap on the contour nodes per window.
+    laplace : callable
+        ``laplace(s, node_tol) -> (w (S, n), orders (S,), errors (S,))``: the transforms of the
+        hitting densities per sphere (receiver) at the Laplace nodes ``s`` (``s = 0``: the
+        capture ``F(∞)``).
+    bounds : callable
+        ``bounds(t) -> (F_b, f_b)``: upper bounds of the total F and f (times ``t > 0``).
+    n : int
+        Number of spheres (receivers) of ``laplace``'s output.
+    times : numpy.ndarray
+        Validated times (s, may contain 0 and ``inf``).
+    extra_error : float
+        A bound added to the error estimate (e.g. the truncation of a slab's image array).
 
     Returns
     -------
     ExactResponse
-
-    Raises
-    ------
-    ValueError
-        Invalid geometry, D, times or tol.
-    ExactConvergenceError
-        When the expansion or the inversion cannot reach ``tol`` within the caps (for instance
-        spheres almost touching: the gap needs too many multipoles).
-
-    Examples
-    --------
-    The paper's topology: TX on the plane x = 0 at (0, 0, 10), receiver at (10, 0, 0), r = 5.
-
-    >>> res = exact_response([0, 0, 10], [[10, 0, 0], [-10, 0, 0]], [5, 5], 79.4, [0.5, 2.0])
-    >>> bool(res.error_estimate <= 1e-9), bool(np.all(np.diff(res.F) > 0))
-    (True, True)
     """
-    fr = _frame(tx, centres, radii)
-    D = _finite_float(D, "D", positive=True)
-    tol = _finite_float(tol, "tol", positive=True)
-    if window_ratio < 2:
-        raise ValueError(f"window_ratio must be >= 2, got {window_ratio}")
-    t = as_times(times, allow_inf=True, one_d=True)
-    n = fr.a.size
+    t = times
     F = np.zeros((n, t.size))
     f = np.zeros((n, t.size))
-    err, f_err, solves, order = 0.0, 0.0, 0, 0
+    err, f_err, solves, order = float(extra_error), 0.0, 0, 0
     inf = np.isinf(t)
     if np.any(inf):
-        cap, orders, cap_err = _laplace_values(np.zeros(1), fr, 1.0, 0.1 * tol, max_order)
+        cap, orders, cap_err = laplace(np.zeros(1), 0.1 * tol)
         F[:, inf] = cap[0].real[:, None]
-        err = max(err, float(cap_err[0]))
+        err = max(err, float(cap_err[0]) + extra_error)
         solves += 1
         order = max(order, int(orders.max()))
     finite = ~inf & (t > 0)
     if np.any(finite):
-        F_b, f_b = _union_bounds(fr, D, np.where(finite, t, 1.0))
+        F_b, f_b = bounds(np.where(finite, t, 1.0))
         negligible = finite & (F_b < 0.01 * tol) & (f_b * t < 0.01 * tol)
         if np.any(negligible):
-            err = max(err, float(F_b[negligible].max()))
+            err = max(err, float(F_b[negligible].max()) + extra_error)
         todo = np.flatnonzero(finite & ~negligible)
         todo = todo[np.argsort(t[todo])]
         for i, j in _windows(t[todo], float(window_ratio)):
             idx = todo[i:j]
-            F_w, f_w, e, fe, ns, o = _invert_window(fr, D, t[idx], tol, max_order, max_nodes)
+            F_w, f_w, e, fe, ns, o = _invert_window(laplace, t[idx], tol - extra_error, max_nodes)
             F[:, idx], f[:, idx] = F_w, f_w
-            err, f_err = max(err, e), max(f_err, fe)
+            err, f_err = max(err, e + extra_error), max(f_err, fe)
             solves += ns
             order = max(order, o)
     return ExactResponse(
@@ -876,126 +979,100 @@ def exact_response(
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Geometry-level entry point and the model registry.
-# --------------------------------------------------------------------------------------------
+def _check_rates(reaction_rates, n):
+    """Reaction rates (µm/s) per sphere as an array; ``None`` = all absorbing (``inf``)."""
+    if reaction_rates is None:
+        return np.full(n, np.inf)
+    k = np.atleast_1d(np.asarray(reaction_rates, dtype=float))
+    if k.shape != (n,):
+        raise ValueError(f"reaction_rates must have shape ({n},) to match radii, got {k.shape}")
+    if np.any(np.isnan(k)) or np.any(k <= 0):
+        raise ValueError(f"reaction_rates must be > 0 (µm/s; inf = absorbing), got {k.tolist()}")
+    return k
 
 
-def exact_channel(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """Exact response of a :class:`~mcvd.core.geometry.Geometry` with at most two absorbing spheres.
+def exact_response(
+    tx,
+    centres,
+    radii,
+    D,
+    times,
+    *,
+    tol=DEFAULT_TOL,
+    window_ratio=1000.0,
+    max_order=DEFAULT_MAX_ORDER,
+    max_nodes=400,
+    reaction_rates=None,
+    degradation_rate=0.0,
+):
+    """Exact channel response F(t) and hitting rate f(t) of one or two spheres.
 
-    Covers one receiver (free space or next to one reflecting plane: receiver + mirror image)
-    and two receivers of any radii in free space, the transmitter anywhere in the fluid. Other
-    configurations (more planes, more receivers, obstacles) are refused: they are not
-    axisymmetric.
+    Laplace-domain multipole solution plus numerical inversion on shared hyperbolic contours
+    (see the module Notes). For a receiver next to a reflecting plane pass the receiver and its
+    mirror image; the half-space response is the total ``F`` (real + image).
 
     Parameters
     ----------
-    geometry : mcvd.core.geometry.Geometry
-        Channel with exactly one transmitter (released at ``t = 0``).
-    times : array_like
-        Times (s), ``>= 0``; ``inf`` gives the capture.
+    tx : array_like, shape (3,)
+        Transmitter position (µm).
+    centres : array_like, shape (n, 3), n in {1, 2}
+        Sphere centres (µm).
+    radii : array_like, shape (n,)
+        Sphere radii (µm); unequal radii are allowed.
+    D : float
+        Diffusion coefficient (µm²/s).
+    times : array_like, shape (T,)
+        Times (s), ``>= 0``; ``inf`` gives the capture ``F(∞)``.
     tol : float, optional
         Target absolute error on F (default 1e-9).
-    **options
-        ``window_ratio``, ``max_order``, ``max_nodes`` of :func:`exact_response`.
+    window_ratio : float, optional
+        Largest ratio ``t_max/t_min`` served by one contour.
+    max_order : int, optional
+        Cap on the multipole order.
+    max_nodes : int, optional
+        Cap on the contour nodes per window.
+    reaction_rates : array_like, shape (n,), optional
+        Reaction rate ``k`` of each sphere (µm/s; Robin condition ``D ∂w/∂n = k (w - 1)``);
+        default, or ``inf``, perfectly absorbing.
+    degradation_rate : float, optional
+        Degradation rate ``k_d`` of the molecules in the fluid (1/s, default 0): the transform
+        is evaluated at ``s + k_d``.
 
     Returns
     -------
-    tuple of (numpy.ndarray, ExactResponse)
-        ``F`` per real receiver (shape (n_receivers, n_times), each summed over its image) and
-        the full two-sphere result (per sphere, hitting rates, error estimate).
+    ExactResponse
+
+    Raises
+    ------
+    ValueError
+        Invalid geometry, D, times, tol, reaction rates or degradation rate.
+    ExactConvergenceError
+        When the expansion or the inversion cannot reach ``tol`` within the caps (for instance
+        spheres almost touching: the gap needs too many multipoles).
 
     Examples
     --------
-    >>> from mcvd.core.geometry import Geometry
-    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
-    >>> F, res = exact_channel(g, [2.0, np.inf])
-    >>> F.shape, bool(res.error_estimate <= 1e-9)
-    ((1, 2), True)
+    The paper's topology: TX on the plane x = 0 at (0, 0, 10), receiver at (10, 0, 0), r = 5.
+
+    >>> res = exact_response([0, 0, 10], [[10, 0, 0], [-10, 0, 0]], [5, 5], 79.4, [0.5, 2.0])
+    >>> bool(res.error_estimate <= 1e-9), bool(np.all(np.diff(res.F) > 0))
+    (True, True)
     """
-    geometry.require_analytic()
-    if len(geometry.transmitters) != 1:
-        raise ValueError(
-            f"geometry: exact_channel needs exactly one transmitter, got {len(geometry.transmitters)}"
-        )
-    if len(geometry.planes) > 1:
-        raise ValueError(
-            f"planes: model 'exact' covers at most one plane (got {len(geometry.planes)}); "
-            "several planes give more than two absorbing spheres"
-        )
-    ab = absorbers(geometry)
-    if len(ab.spheres) > 2:
-        raise ValueError(
-            "receivers: model 'exact' covers at most two absorbing spheres (one receiver next "
-            f"to a plane, or two receivers in free space); got {len(ab.spheres)} with images"
-        )
-    if geometry.planes and len(ab.spheres) == 2:
-        c0, c1 = (np.asarray(sph.center, float) for sph in ab.spheres)
-        gap = 0.5 * (np.linalg.norm(c1 - c0) - 2 * ab.spheres[0].radius)
-        if gap <= 0:
-            raise ValueError(
-                "receivers: model 'exact' needs a gap between the receiver and the plane (the "
-                "receiver touches it, so it touches its mirror image: the two-sphere multipole "
-                "expansion does not converge at contact)"
-            )
-    res = exact_response(
-        geometry.transmitter.position,
-        [s.center for s in ab.spheres],
-        [s.radius for s in ab.spheres],
-        geometry.D,
-        times,
-        tol=tol,
-        **options,
+    fr = _frame(tx, centres, radii)
+    D = _finite_float(D, "D", positive=True)
+    tol = _check_options(tol, window_ratio)
+    kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
+    rates = _check_rates(reaction_rates, fr.a.size)
+    if np.any(np.isfinite(rates)):
+        fr = _Frame(fr.z, fr.a, fr.tx_rho, fr.tx_z, rates)
+    t = as_times(times, allow_inf=True, one_d=True)
+    dist = np.hypot(fr.tx_rho, fr.tx_z - fr.z)
+    return _respond(
+        lambda s, node_tol: _laplace_values(s, fr, D, node_tol, max_order, kd=kd),
+        lambda tt: _union_bounds(dist, fr.a, D, tt),
+        fr.a.size,
+        t,
+        tol,
+        window_ratio,
+        max_nodes,
     )
-    per = np.zeros((geometry.n_receivers, res.times.size))
-    np.add.at(per, ab.receiver, res.F_per_sphere)
-    return per, res
-
-
-@dataclass(frozen=True)
-class _ModelOutput:
-    """What the registry adapter hands to :func:`mcvd.core.models.response`."""
-
-    F_per_receiver: np.ndarray
-    info: dict
-
-
-def exact_model(geometry, times, *, tol=DEFAULT_TOL, **options):
-    """The ``exact`` channel model: ``F`` per real receiver plus the error estimate.
-
-    The function registered as ``model="exact"`` in :func:`mcvd.core.models.response`.
-
-    Parameters
-    ----------
-    geometry : mcvd.core.geometry.Geometry
-        Channel with exactly one transmitter (released at ``t = 0``).
-    times : array_like
-        Times (s), ``>= 0``; ``inf`` gives the capture.
-    tol : float, optional
-        Target absolute error on F.
-    **options
-        Passed to :func:`exact_channel`.
-
-    Returns
-    -------
-    object
-        ``F_per_receiver`` (shape (n_receivers, n_times)) and ``info`` (``tol``,
-        ``error_estimate``, ``n_laplace_solves``, ``max_order``).
-
-    Examples
-    --------
-    >>> from mcvd.core.geometry import Geometry
-    >>> g = Geometry.simple(79.4, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0))])
-    >>> out = exact_model(g, [2.0])
-    >>> out.F_per_receiver.shape, bool(out.info["error_estimate"] <= 1e-9)
-    ((1, 1), True)
-    """
-    F, res = exact_channel(geometry, times, tol=tol, **options)
-    info = {
-        "tol": res.tol,
-        "error_estimate": res.error_estimate,
-        "n_laplace_solves": res.n_laplace_solves,
-        "max_order": res.max_order,
-    }
-    return _ModelOutput(F, info)

@@ -6,6 +6,25 @@ radius ``r`` (Yilmaz et al., IEEE Commun. Lett. 2014), with ``d = r0 - r``:
     F(t) = (r/r0) erfc(d / sqrt(4 D t)),   f(t) = (r/r0) d / sqrt(4 pi D t^3) exp(-d^2 / (4 D t)),
     t_peak = d^2 / (6 D),                   F(inf) = r/r0.
 
+Reactive receiver (reaction rate ``k``, µm/s; Robin condition ``D ∂w/∂n = k (w - 1)``, Collins &
+Kimball 1949) and molecules degrading at rate ``k_d`` (1/s) in the fluid: the Laplace transform of
+the hitting density is ``w(s) = (a/r0) (k/D) exp(-κ δ) / (α + κ)`` with ``a = r``, ``δ = r0 - a``,
+``α = 1/a + k/D``, ``κ = sqrt((s + k_d)/D)``, and ``F̂ = w/s`` (:func:`free_laplace`). Its
+inverses (:func:`free_F` with ``reaction_rate``/``degradation_rate``):
+
+* reactive, ``k_d = 0``: ``F = (a/r0) (k a/(k a + D)) [erfc(z) - exp(α δ + α² D t) erfc(z + α sqrt(D t))]``,
+  ``z = δ/sqrt(4 D t)``, ``F(∞) = (a/r0) k a/(k a + D)``;
+* absorbing, ``k_d > 0``: ``F = (a/r0) ½ [exp(-β δ) erfc(z - sqrt(k_d t)) + exp(β δ) erfc(z + sqrt(k_d t))]``,
+  ``β = sqrt(k_d/D)``, ``F(∞) = (a/r0) exp(-β δ)``;
+* both: with ``s = D (κ² - β²)`` the partial fractions of ``1/((κ + α)(κ - β)(κ + β))`` and
+  ``L⁻¹[exp(-x sqrt(q))/(sqrt(q) + c)] = exp(-x²/4τ)/sqrt(πτ) - c exp(c x + c² τ) erfc(x/(2 sqrt τ) + c sqrt τ)``
+  (the Gaussian parts cancel) give ``F = (a/r0) (k/D) [β E(-β)/(2β(α + β)) + E(β)/(2(α - β)) -
+  α E(α)/(α² - β²)]``, ``E(c) = exp(c δ + c² D t - k_d t) erfc(z + c sqrt(D t))``, which reduces
+  to the two formulas above for ``k → ∞`` and ``k_d → 0``; ``F(∞) = (a/r0) (k/D) exp(-β δ)/(α + β)``.
+
+Every product ``exp(...) erfc(...)`` is evaluated as ``exp(-z²) erfcx(...)`` (no overflow). At
+``α = β`` (a removable singularity) the formula is evaluated at ``α (1 ± 2e-5)`` and averaged.
+
 Every closed-form model of this package is a signed sum of such laws ``A erfc(delta/sqrt(4Dt))``;
 :func:`erfc_sum` evaluates them stably: ``t = 0`` gives 0, ``t = inf`` gives ``A``, and the rate is
 written as ``A z exp(-z^2) / (sqrt(pi) t)`` with ``z = delta/sqrt(4Dt)`` so that tiny and huge times
@@ -24,6 +43,7 @@ __all__ = [
     "free_F",
     "free_capture",
     "free_f",
+    "free_laplace",
     "free_peak_time",
 ]
 
@@ -66,33 +86,144 @@ def _check_r(r0, r):
     return r0, r
 
 
-def free_F(t, r0, r, D):
-    """Free-space cumulative absorbed fraction ``F(t)`` of one absorbing sphere.
+def _check_physics(D, reaction_rate, degradation_rate):
+    D = _finite_float(D, "D", positive=True)
+    k = float(reaction_rate)
+    if not (k > 0):  # also NaN
+        raise ValueError(f"reaction_rate must be > 0 (µm/s; inf = absorbing), got {k}")
+    kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
+    return D, k, kd
+
+
+def _scaled(t, z, c, D):
+    """``exp(c δ + c² D t) erfc(z + c sqrt(D t))`` written as ``exp(-z²) erfcx(z + c sqrt(D t))``
+    (``z = δ/sqrt(4 D t)``, ``c >= 0``); 0 at ``t = 0``."""
+    out = np.zeros(np.broadcast(t, z, c).shape)
+    ok = np.isfinite(z) & (np.asarray(t) > 0) & np.isfinite(t)
+    ok = np.broadcast_to(ok, out.shape)
+    zz = np.broadcast_to(z, out.shape)[ok]
+    tt = np.broadcast_to(t, out.shape)[ok]
+    cc = np.broadcast_to(c, out.shape)[ok]
+    out[ok] = np.exp(-zz * zz) * special.erfcx(zz + cc * np.sqrt(D * tt))
+    return out
+
+
+def _reactive_degrading_F(t, r0, a, D, k, kd):
+    """Finite times of the reactive and/or degrading one-sphere F (see the module Notes)."""
+    delta = r0 - a
+    z = _z(t, delta, D)
+    finite = np.isfinite(t)
+    tt = np.where(finite, t, 0.0)
+    beta = np.sqrt(kd / D)
+    root = np.sqrt(kd * tt)
+    if kd > 0:
+        # exp(-β δ) erfc(z - sqrt(k_d t)) and exp(β δ) erfc(z + sqrt(k_d t)) (the latter scaled)
+        minus = np.exp(-beta * delta) * special.erfc(z - root)
+        plus = np.where(tt > 0, np.exp(-z * z - kd * tt), 0.0) * special.erfcx(z + root)
+    if not np.isfinite(k):
+        F = 0.5 * (minus + plus)
+    else:
+        alpha = 1.0 / a + k / D
+        if kd == 0:
+            F = (k * a / (k * a + D)) * (special.erfc(z) - _scaled(tt, z, alpha, D))
+        else:
+
+            def combo(al):
+                e_a = np.exp(-kd * tt) * _scaled(tt, z, al, D)
+                return (k / D) * (
+                    beta * minus / (2 * beta * (al + beta))
+                    + beta * plus / (2 * beta * (al - beta))
+                    - al * e_a / (al * al - beta * beta)
+                )
+
+            near = np.abs(alpha - beta) < 1e-5 * beta  # removable singularity at α = β
+            F = combo(np.where(near, beta * (1 + 2e-5), alpha))
+            if np.any(near):
+                F = np.where(near, 0.5 * (F + combo(beta * (1 - 2e-5))), F)
+    F = np.where(finite, F, 0.0)
+    return (a / r0) * F
+
+
+def _capture_factor(r0, a, D, k, kd):
+    """``F(∞) r0/a``: 1 (absorbing), ``k a/(k a + D)``, ``exp(-β δ)``, or both."""
+    beta = np.sqrt(kd / D)
+    damp = np.exp(-beta * (r0 - a))
+    if not np.isfinite(k):
+        return damp
+    return (k / D) * damp / (1.0 / a + k / D + beta)
+
+
+def free_F(t, r0, r, D, *, reaction_rate=np.inf, degradation_rate=0.0):
+    """Free-space cumulative absorbed fraction ``F(t)`` of one sphere.
 
     Parameters
     ----------
     t : float or array_like
-        Times (s), >= 0 (``inf`` allowed: gives ``r/r0``).
+        Times (s), >= 0 (``inf`` allowed: gives ``F(∞)``).
     r0 : float
         Distance from the transmitter to the receiver centre (µm), > r.
     r : float
         Receiver radius (µm), > 0.
     D : float
         Diffusion coefficient (µm²/s), > 0.
+    reaction_rate : float, optional
+        Reaction rate ``k`` of the receiver (µm/s, > 0); ``inf`` (default) is perfectly
+        absorbing (Yilmaz et al. 2014), finite values the Collins–Kimball receiver.
+    degradation_rate : float, optional
+        Degradation rate ``k_d`` of the molecules (1/s, >= 0; default 0).
 
     Returns
     -------
     numpy.ndarray
-        ``F(t)`` with the shape of ``t``.
+        ``F(t)`` with the shape of ``t`` (see the module Notes for the formulas).
 
     Examples
     --------
     >>> round(float(free_F(0.5, 10.0, 5.0, 79.4)), 5)
     0.28736
+    >>> round(float(free_F(np.inf, 10.0, 5.0, 79.4, reaction_rate=20.0)), 6)  # (a/r0) ka/(ka+D)
+    0.278707
     """
     r0, r = _check_r(r0, r)
-    D = _finite_float(D, "D", positive=True)
-    return (r / r0) * _law(_times(t), r0 - r, D, rate=False)
+    D, k, kd = _check_physics(D, reaction_rate, degradation_rate)
+    t = _times(t)
+    if np.isfinite(k) or kd > 0:
+        t, r0b, rb = np.broadcast_arrays(t, r0, r)
+        out = _reactive_degrading_F(t, r0b, rb, D, k, kd)
+        return np.where(np.isinf(t), (rb / r0b) * _capture_factor(r0b, rb, D, k, kd), out)
+    return (r / r0) * _law(t, r0 - r, D, rate=False)
+
+
+def free_laplace(s, r0, r, D, *, reaction_rate=np.inf, degradation_rate=0.0):
+    """Laplace transform ``w(s)`` of the free-space hitting density of one sphere.
+
+    ``w(s) = (a/r0) (k/D) exp(-κ δ)/(α + κ)`` (``κ = sqrt((s + k_d)/D)``, ``α = 1/a + k/D``;
+    ``(a/r0) exp(-κ δ)`` for an absorbing receiver); ``F̂ = w/s``.
+
+    Parameters
+    ----------
+    s : complex or array_like
+        Laplace variables (1/s), off the branch cut ``s + k_d <= 0``.
+    r0, r, D, reaction_rate, degradation_rate
+        As in :func:`free_F`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex, the shape of ``s``.
+
+    Examples
+    --------
+    >>> bool(np.isclose(free_laplace(0.0, 10.0, 5.0, 79.4), 0.5))
+    True
+    """
+    r0, r = _check_r(r0, r)
+    D, k, kd = _check_physics(D, reaction_rate, degradation_rate)
+    kappa = np.sqrt((np.asarray(s, dtype=complex) + kd) / D)
+    decay = (r / r0) * np.exp(-kappa * (r0 - r))
+    if not np.isfinite(k):
+        return decay
+    return decay * (k / D) / (1.0 / r + k / D + kappa)
 
 
 def free_f(t, r0, r, D):
@@ -134,8 +265,11 @@ def free_peak_time(r0, r, D):
     return (r0 - r) ** 2 / (6.0 * D)
 
 
-def free_capture(r0, r):
-    """Long-time capture ``F(inf) = r / r0`` of one sphere in free space.
+def free_capture(r0, r, D=1.0, *, reaction_rate=np.inf, degradation_rate=0.0):
+    """Long-time capture ``F(inf)`` of one sphere in free space.
+
+    ``r/r0`` for an absorbing receiver; times ``k a/(k a + D)`` for a reactive one; with
+    degradation ``w(k_d)`` (see the module Notes). ``D`` (µm²/s) matters only for those two.
 
     Examples
     --------
@@ -143,7 +277,8 @@ def free_capture(r0, r):
     0.5
     """
     r0, r = _check_r(r0, r)
-    return r / r0
+    D, k, kd = _check_physics(D, reaction_rate, degradation_rate)
+    return (r / r0) * _capture_factor(r0, r, D, k, kd)
 
 
 def erfc_sum(t, amplitude, delay, D, group, n_groups, *, rate=False, chunk=4096):

@@ -38,7 +38,7 @@ with gap 5 µm at r = 5 µm: ratio ~1.46 per generation. Growth for three consec
 raises ``ValueError`` instead of returning a wrong number. With more than two absorbers the
 number of chains grows like ``M (M-1)^n``; chains below ``prune`` are not extended and their
 summed contribution must stay below ``tol`` (else ``ValueError``). :func:`mcvd.core.models.capture`
-then falls back to the static multipole solution of :mod:`mcvd.core.multipole`.
+uses the static limit of the exact solution (:mod:`mcvd.core.nsphere`) for such groups.
 
 Every chain also carries the delay ``delta = sum_m (|x_m - c_{s_m}| - r_{s_m})`` used by the
 time-domain image models (:mod:`mcvd.core.models`).
@@ -267,8 +267,8 @@ def kelvin_chains(
             raise ValueError(
                 f"Kelvin series diverges for this geometry (generation {g} contributes "
                 f"{float(last.max()):.3g}, growing): the method of reflections does not converge "
-                "for absorbers this close together (e.g. a receiver near 2-3 planes); use a "
-                "first-order model or a simulator"
+                "for absorbers this close together (e.g. a receiver near 2-3 planes); use "
+                "model 'exact' or a simulator"
             )
     amplitude = np.concatenate(amps)
     if midpoint and max_order is None and g > 0:
@@ -298,11 +298,12 @@ class CaptureResult:
     F_inf_per_receiver : numpy.ndarray
         One value per real receiver (summed over its images).
     generations : int
-        Generations of the series that were computed (0 for the multipole method).
+        Generations of the series that were computed (0 without the series).
     tol : float
         Absolute tolerance of each per-absorber sum.
     method : str
-        ``"kelvin"`` (image-charge series) or ``"multipole"`` (:mod:`mcvd.core.multipole`).
+        ``"kelvin"`` (image-charge series), ``"exact"`` (the static limit of the exact solution,
+        :mod:`mcvd.core.nsphere`) or ``"multipole"`` (:mod:`mcvd.core.multipole`).
     """
 
     F_inf: float

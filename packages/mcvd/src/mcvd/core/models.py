@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .freespace import erfc_sum
+from .freespace import erfc_sum, free_F
 from .geometry import Geometry, absorbers, as_times
 from .kelvin import CaptureResult, kelvin_chains
 from .scenario import Scenario
@@ -241,6 +241,31 @@ _CHAIN_MODELS = {
 }
 
 
+def _chain_terms(geometry: Geometry, t_max: float, model: str, tol: float, **kw):
+    """Absorbers and chain terms (amplitudes, delays, absorber index) of an image model."""
+    if model not in _CHAIN_MODELS:
+        raise ValueError(f"model must be one of {sorted(_CHAIN_MODELS)}, got {model!r}")
+    spec = _CHAIN_MODELS[model]
+    ab = absorbers(geometry, t_max=t_max, tol=tol)
+    a_max = math.sqrt(4.0 * geometry.D * t_max) if math.isfinite(t_max) else math.inf
+    try:
+        ch = kelvin_chains(
+            geometry.transmitter.position,
+            ab.spheres,
+            tol=tol,
+            max_order=spec["order"],
+            a_max=a_max,
+            **kw,
+        )
+    except ValueError as exc:  # the series diverges or needs too many terms here
+        reason = str(exc).split(";")[0]
+        raise ValueError(
+            f"model {model!r} is outside its validity for this geometry ({reason}); {_SERVES}"
+        ) from None
+    delays = ch.delay_paper if spec["delay"] == "paper" else ch.delay
+    return ab, ch.amplitude, delays, ch.absorber
+
+
 def absorber_response(geometry: Geometry, times, model: str = "images-ho", *, tol=1e-10, **kw):
     """Per-absorber ``F`` (every receiver and every plane image separately) of an image model.
 
@@ -268,35 +293,99 @@ def absorber_response(geometry: Geometry, times, model: str = "images-ho", *, to
     >>> bool(np.isclose(F[0, 0], F[1, 0]))  # TX on the plane: real and image receive equally
     True
     """
-    if model not in _CHAIN_MODELS:
-        raise ValueError(f"model must be one of {sorted(_CHAIN_MODELS)}, got {model!r}")
-    spec = _CHAIN_MODELS[model]
     t = _response_times(times)
     t_max = float(t.max()) if t.size else 0.0
-    ab = absorbers(geometry, t_max=t_max, tol=tol)
-    a_max = math.sqrt(4.0 * geometry.D * t_max) if math.isfinite(t_max) else math.inf
-    ch = kelvin_chains(
-        geometry.transmitter.position,
-        ab.spheres,
-        tol=tol,
-        max_order=spec["order"],
-        a_max=a_max,
-        **kw,
-    )
-    delays = ch.delay_paper if spec["delay"] == "paper" else ch.delay
-    n = len(ab.spheres)
-    return ab, erfc_sum(t, ch.amplitude, delays, geometry.D, ch.absorber, n)
+    ab, amp, delays, absorber = _chain_terms(geometry, t_max, model, tol, **kw)
+    return ab, erfc_sum(t, amp, delays, geometry.D, absorber, len(ab.spheres))
 
 
-def _chains_model(geometry, times, model, **kw):
-    ab, F = absorber_response(geometry, times, model, **kw)
-    out = np.zeros((geometry.n_receivers, F.shape[1]))
-    np.add.at(out, ab.receiver, F)
-    return out
+#: what serves a geometry where a closed form is outside its validity
+_SERVES = "use model 'exact' (or a particle simulator, --method event)"
+_VALIDITY_SLACK = 1e-9  # absolute slack of the checks (series truncation, roundoff)
+_PROBE_POINTS = 400
+
+
+def _check_validity(model: str, geometry: Geometry, amp, delays, group, n_groups, t_max):
+    """Refuse (``ValueError`` naming ``exact``) a sum-of-``erfc`` model that is not a valid
+    channel response over the requested times: some receiver's F below 0, above 1 or
+    decreasing, or the total F above 1, anywhere in ``t ∈ (0, t_max]`` (``t_max = inf``: every
+    time and the limit).
+
+    F of every receiver is a signed sum ``Σ A_j erfc(δ_j / sqrt(4 D t))``, so its rate is checked
+    on a log grid of ``t`` from where the earliest term starts (``z_j = 8``) up to ``t_max`` (for
+    ``t_max = inf``: to where the last term has settled, ``z_j = 0.01``, and beyond that by the
+    sign of the asymptote ``f ≈ Σ A_j δ_j / sqrt(4 π D t³)``).
+    """
+    D = geometry.D
+    d = delays[np.isfinite(delays) & (delays > 0)]
+    if d.size == 0:
+        return
+    lo = float(d.min()) ** 2 / (4 * D * 64.0)
+    hi = float(d.max()) ** 2 / (4 * D * 1e-4)
+    if math.isfinite(t_max):
+        hi = min(hi, t_max)
+    if hi <= lo:
+        return
+    probe = np.geomspace(lo, hi, _PROBE_POINTS)
+    if math.isinf(t_max):
+        probe = np.append(probe, np.inf)
+    F = erfc_sum(probe, amp, delays, D, group, n_groups)
+    f = erfc_sum(probe, amp, delays, D, group, n_groups, rate=True)
+    fin = np.isfinite(probe)
+    reason = None
+    low = np.argwhere(F < -_VALIDITY_SLACK)
+    high = np.argwhere(F > 1 + _VALIDITY_SLACK)
+    down = np.argwhere(f[:, fin] * probe[fin] < -_VALIDITY_SLACK)
+    total = F.sum(axis=0)
+
+    def when(k):
+        return "t = inf" if not np.isfinite(probe[k]) else f"t = {probe[k]:.3g} s"
+
+    if low.size:
+        i, k = low[0]
+        reason = f"F of receiver {i} = {F[i, k]:.3g} < 0 at {when(k)}"
+    elif high.size:
+        i, k = high[0]
+        reason = f"F of receiver {i} = {F[i, k]:.4g} > 1 at {when(k)}"
+    elif down.size:
+        i, k = down[0]
+        reason = f"F of receiver {i} decreases at {when(k)}"
+    elif math.isinf(t_max) and np.any(
+        np.bincount(group, weights=amp * np.nan_to_num(delays), minlength=n_groups)
+        < -_VALIDITY_SLACK
+    ):
+        reason = "F decreases towards its limit at late times"
+    elif np.any(total > 1 + _VALIDITY_SLACK):
+        k = int(np.argmax(total > 1 + _VALIDITY_SLACK))
+        reason = f"total F = {total[k]:.4g} > 1 at {when(k)}"
+    if reason is not None:
+        raise ValueError(
+            f"model {model!r} is outside its validity for this geometry ({reason}); {_SERVES}"
+        )
+
+
+def _chains_model(geometry, times, model, tol=1e-10, **kw):
+    """F per real receiver of an image model, refused where it is not a valid response.
+
+    The model is refused where its F is not a valid response up to the largest requested time
+    (:func:`_check_validity`).
+    """
+    t = _response_times(times)
+    t_max = float(t.max()) if t.size else 0.0
+    ab, amp, delays, absorber = _chain_terms(geometry, t_max, model, tol, **kw)
+    owner = ab.receiver[absorber]
+    n = geometry.n_receivers
+    _check_validity(model, geometry, amp, delays, owner, n, t_max)
+    return erfc_sum(t, amp, delays, geometry.D, owner, n)
 
 
 def free(geometry: Geometry, times, **_):
     """Model ``free``: each real receiver alone in free space (Yilmaz 2014).
+
+    Planes and the other receivers are ignored (an approximation). Reactive receivers
+    (Collins–Kimball) and degrading molecules use the closed forms of
+    :mod:`mcvd.core.freespace`. Several receivers whose free F add up to more than 1 at a
+    requested time are refused (they shadow each other): use model ``exact``.
 
     Examples
     --------
@@ -308,10 +397,23 @@ def free(geometry: Geometry, times, **_):
     geometry.require_analytic()
     t = _response_times(times)
     x = geometry.transmitter.x
+    D, kd = geometry.D, geometry.degradation_rate
     r0 = np.array([np.linalg.norm(x - s.c) for s in geometry.receivers])
-    r = np.array([s.radius for s in geometry.receivers])
-    n = geometry.n_receivers
-    return erfc_sum(t, r / r0, r0 - r, geometry.D, np.arange(n), n)
+    F = np.array(
+        [
+            free_F(t, d, s.radius, D, reaction_rate=s.reaction_rate, degradation_rate=kd)
+            for d, s in zip(r0, geometry.receivers)
+        ]
+    ).reshape(geometry.n_receivers, t.size)
+    total = F.sum(axis=0)
+    if t.size and total.max() > 1 + _VALIDITY_SLACK:
+        k = int(np.argmax(total))
+        raise ValueError(
+            f"model 'free' is outside its validity for this geometry (total F = "
+            f"{total[k]:.4g} > 1 at t = {t[k]:.3g}{'' if np.isinf(t[k]) else ' s'}: it ignores "
+            f"how the receivers shadow each other); {_SERVES}"
+        )
+    return F
 
 
 def kamber2024(geometry: Geometry, times, *, tol: float = 1e-10):
@@ -338,7 +440,7 @@ def kamber2024(geometry: Geometry, times, *, tol: float = 1e-10):
     >>> kamber2024(g, [0.0]).tolist()
     [[0.0]]
     """
-    return _chains_model(geometry, times, "kamber2024", tol=tol)
+    return _chains_model(geometry, times, "kamber2024", tol)
 
 
 def kamber2024_conv(geometry: Geometry, times, *, tol: float = 1e-10):
@@ -355,7 +457,7 @@ def kamber2024_conv(geometry: Geometry, times, *, tol: float = 1e-10):
     >>> bool(np.allclose(kamber2024_conv(g, [0.5]), kamber2024(g, [0.5])))  # TX on the plane
     True
     """
-    return _chains_model(geometry, times, "kamber2024-conv", tol=tol)
+    return _chains_model(geometry, times, "kamber2024-conv", tol)
 
 
 def images_ho(
@@ -424,7 +526,7 @@ def images_ho(
     >>> bool(images_ho(g, [np.inf])[0, 0] > kamber2024(g, [np.inf])[0, 0])
     True
     """
-    return _chains_model(geometry, times, "images-ho", tol=tol, delay_point=delay_point, **options)
+    return _chains_model(geometry, times, "images-ho", tol, delay_point=delay_point, **options)
 
 
 def capture(
@@ -435,27 +537,33 @@ def capture(
     method: str = "auto",
     **options,
 ) -> CaptureResult:
-    """Exact long-time capture ``F(inf)`` by the Kelvin image-charge series .
+    """Exact long-time capture ``F(inf)`` per receiver.
 
     Parameters
     ----------
     scenario_or_geometry : Scenario or Geometry
         Receivers, planes (by images); several transmitters are weighted by molecule counts.
     tol : float
-        Absolute tolerance per absorber.
+        Absolute tolerance per receiver.
     max_iter : int
-        Generation cap of the series (``ValueError`` if exceeded).
-    method : {"auto", "kelvin", "multipole"}
-        ``"kelvin"``: the image-charge series (:mod:`mcvd.core.kelvin`); ``"multipole"``: the static
-        multipole solution (:mod:`mcvd.core.multipole`, tolerance ``max(tol, 1e-10)``, slower);
-        ``"auto"``: the series, and the multipole solution where the series diverges or needs
-        too many terms (dense groups of absorbers, e.g. a receiver near 2–3 planes).
+        Generation cap of the Kelvin series (``ValueError`` if exceeded with
+        ``method="kelvin"``).
+    method : {"auto", "kelvin", "exact", "multipole"}
+        ``"kelvin"``: the image-charge series (:mod:`mcvd.core.kelvin`); ``"exact"``: the static
+        limit (``s = 0``, solid harmonics) of the exact Laplace-domain solution
+        (:func:`mcvd.core.nsphere.exact_channel`, tolerance ``max(tol, 1e-11)``), which also
+        covers reactive receivers and degradation (``F(∞) = w(x_T, k_d)``); ``"auto"``: the
+        series where it converges, else ``"exact"`` (dense groups of absorbers, e.g. a receiver
+        near 2–3 planes; reactive receivers; degradation). ``"multipole"``: the older static
+        multipole solution of :mod:`mcvd.core.multipole` (an independent check, much slower).
     **options
-        ``prune``, ``max_terms`` of :func:`mcvd.core.kelvin.kelvin_chains`.
+        ``prune``, ``max_terms`` of :func:`mcvd.core.kelvin.kelvin_chains`; ``max_order`` of the
+        exact solution.
 
     Returns
     -------
     CaptureResult
+        ``method`` says which one answered.
 
     Examples
     --------
@@ -463,49 +571,83 @@ def capture(
     >>> g = Geometry.simple(79.4, (0, 0, 30), [((0, 0, 0), 5)])
     >>> round(capture(g).F_inf, 12)
     0.166666666667
+    >>> corner = Geometry.simple(79.4, (0, 0, 10), [((10, 10, 0), 5)],
+    ...                          [((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0))])
+    >>> capture(corner).method
+    'exact'
     """
+    from .exact import ExactConvergenceError
     from .multipole import multipole_capture
+    from .nsphere import exact_channel
 
-    if method not in ("auto", "kelvin", "multipole"):
-        raise ValueError(f"method must be 'auto', 'kelvin' or 'multipole', got {method!r}")
+    if method not in ("auto", "kelvin", "exact", "multipole"):
+        raise ValueError(f"method must be 'auto', 'kelvin', 'exact' or 'multipole', got {method!r}")
     geom = _as_geometry(scenario_or_geometry)
-    geom.require_physics("capture (the Kelvin image-charge series)")
+    if method in ("kelvin", "multipole"):
+        geom.require_physics(f"capture method {method!r}", alternative="capture method 'exact'")
     ab = absorbers(geom, t_max=math.inf, tol=tol)
+    # auto: the series for one or two absorbing spheres (fast, 1e-12), the exact static
+    # solution for denser groups (where the series converges slowly or diverges)
+    order = {
+        "kelvin": ("kelvin",),
+        "exact": ("exact",),
+        "multipole": ("multipole",),
+        "auto": ("kelvin", "exact") if len(ab.spheres) <= 2 else ("exact", "kelvin"),
+    }[method]
+    if geom.physics():  # reactive receivers or degradation: only the exact solution
+        order = tuple(m for m in order if m == "exact") or order
     total = sum(tx.molecules for tx in geom.transmitters)
     n = geom.n_receivers
     per = np.zeros(n)
     gens = 0
-    used = "kelvin"
+    used = set()
+    exact_options = {k: options.pop(k) for k in ("max_order",) if k in options}
     for tx in geom.transmitters:
         w = tx.molecules / total
-        if method != "multipole":
+        for k, how in enumerate(order):
             try:
-                ch = kelvin_chains(tx.position, ab.spheres, tol=tol, max_iter=max_iter, **options)
-            except ValueError:
-                if method == "kelvin":
+                if how == "kelvin":
+                    ch = kelvin_chains(
+                        tx.position, ab.spheres, tol=tol, max_iter=max_iter, **options
+                    )
+                    vals = np.bincount(ab.receiver[ch.absorber], weights=ch.amplitude, minlength=n)
+                    gens = max(gens, ch.generations)
+                elif how == "multipole":
+                    vals = multipole_capture(
+                        tx.position, ab.spheres, ab.receiver, tol=max(tol, 1e-10)
+                    )
+                    vals = np.pad(vals, (0, n - vals.size))
+                else:
+                    F, _, _ = exact_channel(
+                        geom.with_transmitter(tx.position),
+                        [math.inf],
+                        tol=max(tol, 1e-11),
+                        **exact_options,
+                    )
+                    vals = F[:, 0]
+            except (ValueError, ExactConvergenceError):
+                if k == len(order) - 1:
                     raise
-            else:
-                gens = max(gens, ch.generations)
-                per += w * np.bincount(ab.receiver[ch.absorber], weights=ch.amplitude, minlength=n)
                 continue
-        used = "multipole"
-        vals = multipole_capture(tx.position, ab.spheres, ab.receiver, tol=max(tol, 1e-10))
-        per += w * np.pad(vals, (0, n - vals.size))
-    return CaptureResult(float(per.sum()), per, gens, tol, used)
+            per += w * vals
+            used.add(how)
+            break
+    label = "exact" if "exact" in used else ("kelvin" if "kelvin" in used else "multipole")
+    return CaptureResult(float(per.sum()), per, gens, tol, label)
 
 
-register_model("free", free)
+register_model("free", free, supports=("reaction_rate", "degradation_rate"))
 register_model("kamber2024", kamber2024)
 register_model("kamber2024-conv", kamber2024_conv)
 register_model("images-ho", images_ho)
 
 
 def _exact(geometry, times, **options):
-    """``exact``: the Laplace-domain multipole solution (:func:`mcvd.core.exact.exact_model`),
+    """``exact``: the Laplace-domain multipole solution (:func:`mcvd.core.nsphere.exact_model`),
     imported on first use."""
-    from .exact import exact_model
+    from .nsphere import exact_model
 
     return exact_model(geometry, times, **options)
 
 
-register_model("exact", _exact)
+register_model("exact", _exact, supports=("reaction_rate", "degradation_rate"))

@@ -15,8 +15,10 @@ the value at the requested point changes by less than ``tol``; ``ValueError`` be
 (nearly touching spheres need high degrees).
 
 This converges for any non-overlapping configuration (unlike the Kelvin reflection series of
-:mod:`mcvd.core.kelvin`, which diverges for dense groups of absorbers such as a receiver close to two
-or three orthogonal planes), and is used by :func:`mcvd.core.models.capture` when the series diverges.
+:mod:`mcvd.core.kelvin`). It is kept as an independent check (``capture(method="multipole")``):
+the static limit of :mod:`mcvd.core.nsphere` (symmetry-adapted, fast projection, adaptive order)
+answers the same problem tens to hundreds of times faster and is what
+:func:`mcvd.core.models.capture` uses where the series does not serve.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ def names() -> list[str]:
 
     Examples
     --------
-    >>> names()[:1]
-    ['paper_halfspace']
+    >>> names()
+    ['corner_two_walls', 'octant_three_walls', 'paper_halfspace', 'reactive_receiver_wall', 'two_receivers_wall', 'wall_degrading_molecules']
     """
     files = resources.files(__name__).iterdir()
     return sorted(f.name[: -len(".json")] for f in files if f.name.endswith(".json"))

@@ -16,6 +16,27 @@ so ``gap`` is the distance between the receiver surface and the plane. Transmitt
 ``far``
     ``(c + 20, 0, 20)``: about 28 µm from the receiver centre, away from plane and receiver.
 
+Further geometries (:data:`LAYOUTS`, :data:`GEOMETRY_CASES`; ``gap`` is again every receiver's
+distance to each wall, ``c = gap + radius``):
+
+``corner``
+    Walls ``x = 0`` and ``y = 0``; receiver at ``(c, c, 0)``; transmitter on their edge at
+    ``(0, 0, 10)``.
+``octant``
+    Walls ``x = 0``, ``y = 0``, ``z = 0``; receiver at ``(c, c, c)``; transmitter on the edge
+    ``x = y = 0`` at ``(0, 0, 10)``.
+``two-receivers``
+    Wall ``x = 0``; receivers at ``(c, 0, 0)`` and ``(c, 0, 20)``; transmitter on the wall between
+    them at ``(0, 0, 10)``.
+``reactive``
+    The ``on-plane`` geometry with a reactive receiver, reaction rate 20 µm/s.
+``degrading``
+    The ``on-plane`` geometry with molecules degrading at 1 /s.
+
+A model that refuses a geometry (outside its validity, or physics it does not represent) gets NaN
+there, shown as "refused" in the tables; the finite times and ``t = inf`` are asked separately, so
+a model valid up to the largest finite time but not in the limit keeps its finite-time errors.
+
 Every registered model (:func:`mcvd.core.models.available_models`) is evaluated on the same times and
 compared with a *reference* from :data:`REFERENCES` — ``"exact"`` (the Laplace-domain multipole
 solution of :mod:`mcvd.core.exact`, error below ``tol``) by default, or ``"event"`` (the event-driven
@@ -27,13 +48,14 @@ absolute errors of the total ``F`` (model minus reference).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.geometry import Geometry, as_times
+from ..core.geometry import Geometry, Sphere, as_times
 from ..core.models import _register, response
 from ..core.plots import TEXT_WIDTH, _ax, _figure, _legend, _savefig, legible
 from ..core.reference import ReferenceCurve
@@ -42,6 +64,9 @@ __all__ = [
     "DEFAULT_GAPS",
     "DEFAULT_MODELS",
     "DEFAULT_TIMES",
+    "GEOMETRY_CASES",
+    "GEOMETRY_GAPS",
+    "LAYOUTS",
     "PLACEMENTS",
     "REFERENCES",
     "AccuracyMap",
@@ -71,15 +96,57 @@ PLACEMENTS: dict[str, Callable[[float, float], tuple[float, float, float]]] = {
 }
 
 
+_X, _Y, _Z = (
+    ((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
+    ((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+    (
+        (0.0, 0.0, 0.0),
+        (0.0, 0.0, 1.0),
+    ),
+)
+
+
+def _physics(geometry: Geometry, reaction_rate=math.inf, degradation_rate=0.0) -> Geometry:
+    receivers = tuple(
+        Sphere(s.center, s.radius, reaction_rate=reaction_rate) for s in geometry.receivers
+    )
+    return dataclasses.replace(geometry, receivers=receivers, degradation_rate=degradation_rate)
+
+
+#: Geometries beyond one receiver next to one plane, as functions of (gap, radius, D); see the
+#: module docstring.
+LAYOUTS: dict[str, Callable[[float, float, float], Geometry]] = {
+    "corner": lambda g, r, D: Geometry.simple(
+        D, (0.0, 0.0, 10.0), [((g + r, g + r, 0.0), r)], [_X, _Y]
+    ),
+    "octant": lambda g, r, D: Geometry.simple(
+        D, (0.0, 0.0, 10.0), [((g + r, g + r, g + r), r)], [_X, _Y, _Z]
+    ),
+    "two-receivers": lambda g, r, D: Geometry.simple(
+        D, (0.0, 0.0, 10.0), [((g + r, 0.0, 0.0), r), ((g + r, 0.0, 20.0), r)], [_X]
+    ),
+    "reactive": lambda g, r, D: _physics(placement_geometry(g, "on-plane", D=D, radius=r), 20.0),
+    "degrading": lambda g, r, D: _physics(
+        placement_geometry(g, "on-plane", D=D, radius=r), degradation_rate=1.0
+    ),
+}
+#: The layouts of :data:`LAYOUTS`, for ``accuracy_map(placements=GEOMETRY_CASES)``.
+GEOMETRY_CASES = tuple(LAYOUTS)
+#: Gaps (µm) of the geometry map (the N-sphere exact solution needs many multipoles below ~1 µm).
+GEOMETRY_GAPS = (1.0, 2.0, 5.0, 10.0)
+
+
 def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
-    """The half-space geometry of the map for one gap and transmitter placement.
+    """The geometry of the map for one gap and transmitter placement (or layout).
 
     Parameters
     ----------
     gap : float
-        Distance (µm) between the receiver surface and the plane ``x = 0``, > 0.
+        Distance (µm) between the receiver surface and the plane ``x = 0`` (and every other
+        wall of a layout), > 0.
     placement : str
-        A key of :data:`PLACEMENTS`.
+        A key of :data:`PLACEMENTS` (one receiver next to the plane ``x = 0``) or of
+        :data:`LAYOUTS`.
     D : float
         Diffusion coefficient (µm²/s).
     radius : float
@@ -94,12 +161,18 @@ def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
     >>> g = placement_geometry(5.0, "on-plane")
     >>> g.receivers[0].center, g.transmitter.position
     ((10.0, 0.0, 0.0), (0.0, 0.0, 10.0))
+    >>> len(placement_geometry(5.0, "octant").planes)
+    3
     """
-    if placement not in PLACEMENTS:
-        raise ValueError(f"placement must be one of {sorted(PLACEMENTS)}, got {placement!r}")
+    if placement not in PLACEMENTS and placement not in LAYOUTS:
+        raise ValueError(
+            f"placement must be one of {sorted(PLACEMENTS) + sorted(LAYOUTS)}, got {placement!r}"
+        )
     gap = float(gap)
     if not (math.isfinite(gap) and gap > 0):
         raise ValueError(f"gap must be finite and > 0, got {gap}")
+    if placement in LAYOUTS:
+        return LAYOUTS[placement](gap, float(radius), D)
     tx = PLACEMENTS[placement](gap, float(radius))
     return Geometry.simple(
         D, tx, [((gap + radius, 0.0, 0.0), radius)], [((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))]
@@ -140,9 +213,16 @@ def register_reference(name: str, func: Callable[..., ReferenceCurve], *, overwr
 
 
 def _exact_reference(geometry, times, *, tol=1e-9, **options) -> ReferenceCurve:
-    from ..core.exact import exact_channel
+    # NaN where the exact solution refuses (ExactConvergenceError: a gap too small for the
+    # multipole order cap), so that one cell does not stop a whole map
+    from ..core.exact import ExactConvergenceError
+    from ..core.nsphere import exact_channel
 
-    F, res = exact_channel(geometry, times, tol=tol, **options)
+    try:
+        F, res, _ = exact_channel(geometry, times, tol=tol, **options)
+    except ExactConvergenceError:
+        nan = np.full(np.size(times), np.nan)
+        return ReferenceCurve(nan, nan)
     return ReferenceCurve(F.sum(axis=0), np.full(res.times.size, res.error_estimate))
 
 
@@ -160,6 +240,25 @@ register_reference("event", _event_reference)
 
 
 # ---------------------------------------------------------------------------- the map
+
+
+def _model_values(geometry, times, model):
+    """A model's total F at ``times``: the finite times and ``inf`` asked separately (a closed
+    form may be valid up to the largest finite time but not in the limit), NaN where it refuses
+    (outside its validity, or physics it does not represent)."""
+    out = np.full(times.size, np.nan)
+    for sel in (np.isfinite(times), np.isinf(times)):
+        if np.any(sel):
+            try:
+                out[sel] = response(geometry, times[sel], model=model).F
+            except ValueError:
+                pass
+    return out
+
+
+def _cell(value) -> str:
+    """A table cell: the error, or "refused" where the model declined (NaN)."""
+    return "refused" if np.isnan(value) else f"{value:.1e}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,27 +312,34 @@ class AccuracyMap:
         sel = np.isfinite(self.times) if finite_times else np.isinf(self.times)
         if not np.any(sel):
             raise ValueError("times: the map has no " + ("finite" if finite_times else "inf"))
-        return np.max(np.abs(self.error[..., sel]), axis=-1)
+        return np.max(np.abs(self.error[..., sel]), axis=-1)  # NaN where refused
 
-    def table(self) -> str:
+    def table(self, *, by_placement: bool = False) -> str:
         """Markdown table: max ``|error|`` over finite times and the capture error, per gap.
 
-        Each cell is ``max_t |ΔF| / |ΔF(∞)|`` (absolute F).
+        Each cell is ``max_t |ΔF| / |ΔF(∞)|`` (absolute F), or "refused" where the model
+        refuses the geometry. Rows are grouped by model (columns "model | TX"), or with
+        ``by_placement`` by placement (columns "geometry | model").
         """
         fin = self.max_abs_error(finite_times=True)
         has_inf = bool(np.any(np.isinf(self.times)))
         cap = self.max_abs_error(finite_times=False) if has_inf else None
-        head = "| model | TX | " + " | ".join(f"gap {g:g} µm" for g in self.gaps) + " |"
+        first = "| geometry | model | " if by_placement else "| model | TX | "
+        head = first + " | ".join(f"gap {g:g} µm" for g in self.gaps) + " |"
         lines = [head, "|" + "---|" * (2 + self.gaps.size)]
-        for m, model in enumerate(self.models):
-            for p, place in enumerate(self.placements):
-                cells = []
-                for g in range(self.gaps.size):
-                    cell = f"{fin[m, p, g]:.1e}"
-                    if cap is not None:
-                        cell += f" / {cap[m, p, g]:.1e}"
-                    cells.append(cell)
-                lines.append(f"| {model} | {place} | " + " | ".join(cells) + " |")
+        pairs = [(m, p) for m in range(len(self.models)) for p in range(len(self.placements))]
+        if by_placement:
+            pairs.sort(key=lambda mp: mp[1])
+        for m, p in pairs:
+            cells = []
+            for g in range(self.gaps.size):
+                cell = _cell(fin[m, p, g])
+                if cap is not None:
+                    cell += f" / {_cell(cap[m, p, g])}"
+                cells.append(cell)
+            names = (self.placements[p], self.models[m])
+            first = " | ".join(names if by_placement else names[::-1])
+            lines.append(f"| {first} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
     def _worst_by_gap(self, include_capture: bool) -> np.ndarray:
@@ -291,7 +397,7 @@ def accuracy_map(
     gaps : sequence of float
         Receiver-plane gaps (µm).
     placements : sequence of str
-        Keys of :data:`PLACEMENTS`.
+        Keys of :data:`PLACEMENTS` or :data:`LAYOUTS` (e.g. :data:`GEOMETRY_CASES`).
     times : sequence of float
         Times (s); ``inf`` = capture.
     reference : str
@@ -332,7 +438,7 @@ def accuracy_map(
             ref = ref_func(geom, t, **reference_options)
             F_ref[p, g], unc[p, g] = ref.F, ref.uncertainty
             for m, model in enumerate(models):
-                F_mod[m, p, g] = response(geom, t, model=model).F
+                F_mod[m, p, g] = _model_values(geom, t, model)
     return AccuracyMap(
         models, placements, gaps_arr, t, reference, F_ref, unc, F_mod, float(D), float(radius)
     )

@@ -250,11 +250,11 @@ def section_accuracy(out: Path, seed: np.random.SeedSequence) -> Section:
     """
     import time
 
-    from ..core.exact import exact_channel
+    from ..core.nsphere import exact_channel
     from .accuracy import accuracy_map, accuracy_report
 
     t0 = time.perf_counter()
-    _, res = exact_channel(paper_geometry(), np.linspace(0.005, 2.0, 400))
+    _, res, _ = exact_channel(paper_geometry(), np.linspace(0.005, 2.0, 400))
     ms = 1e3 * (time.perf_counter() - t0)
     amap = accuracy_map()
     text = accuracy_report(out, amap=amap).replace(
