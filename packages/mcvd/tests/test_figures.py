@@ -44,7 +44,7 @@ def cases():
     """``qualified name -> (function, args, kwargs, n_panels)`` with small, fast inputs."""
     pytest.importorskip("numba", reason="the simulators need numba")
     from mcvd.comm import SlotProbabilities, ber, ber_vs_molecules
-    from mcvd.studies import accuracy, crosscheck, paper
+    from mcvd.studies import accuracy, crosscheck, geometries, paper
     from mcvd.studies import ber as ber_mod
 
     g = mcvd.load_example("paper_halfspace")
@@ -63,6 +63,7 @@ def cases():
     sir = paper.plate_sir_study(300, gaps=(5.0, 10.0), dt=1e-2, **run)
     slots = SlotProbabilities.from_values([0.3, 0.1])
     bstudy = ber_mod.ber_study(symbol_durations=(0.5, 1.0), memories=(10,))
+    gmap = geometries.geometry_map(["free"], cases=["corner"], gaps=[5.0, 10.0], times=[1.0])
     return {
         "mcvd.core.plots.plot_responses": (plot_responses, (responses,), {}, 1),
         "mcvd.core.plots.plot_geometry": (mcvd.core.plots.plot_geometry, (g,), {}, 1),
@@ -92,6 +93,7 @@ def cases():
         ),
         "mcvd.comm.plots.plot_count_law": (mcvd.comm.plot_count_law, (ber(slots, 1.0, 50),), {}, 1),
         "mcvd.studies.ber.plot_ber_study": (ber_mod.plot_ber_study, (bstudy,), {}, 2),
+        "mcvd.studies.geometries.plot_geometries": (geometries.plot_geometries, (gmap,), {}, 1),
     }
 
 
