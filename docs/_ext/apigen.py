@@ -213,6 +213,12 @@ def write_api(package: str, outdir: Path, *, intro: str, groups: dict[str, str] 
     for stale in outdir.glob("*.rst"):
         if stale.stem not in pages:
             stale.unlink()
+    # autosummary's object pages of names that are gone (renamed, moved, removed) would stay
+    # behind in an incremental build: orphan pages, and autodoc failing to import them
+    documented = {f"{m.name}.{n}" for m in modules for n in m.own}
+    for stale in (outdir / "generated").glob("*.rst"):
+        if stale.stem not in documented:
+            stale.unlink()
     return aliases
 
 
