@@ -1,10 +1,19 @@
-"""Shared fixtures of the dmfsharp tests (Dask LocalCluster on loopback, a dead loopback port)."""
+"""Shared fixtures of the dmfsharp tests (Dask LocalCluster on loopback, a dead loopback port).
+
+Hypothesis runs derandomized with no example database (as the repository's root conftest.py
+sets it), so these tests draw the same examples wherever they run: in the repository, or from
+an unpacked sdist outside it.
+"""
 
 from __future__ import annotations
 
 import socket
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("repo", derandomize=True, database=None)
+settings.load_profile("repo")
 
 
 @pytest.fixture

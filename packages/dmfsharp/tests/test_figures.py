@@ -69,7 +69,7 @@ def test_figure1_plot(fig1):
     fig = figure1(fig1)
     axes = fig.axes
     assert len(axes) == 4  # three panels + colorbar
-    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend below the panels
     assert any("2/η" in t for t in labels) and len(labels) == 5
     matplotlib.pyplot.close(fig)
 

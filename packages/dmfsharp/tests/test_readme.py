@@ -16,7 +16,9 @@ import dmfsharp
 import pytest
 
 SRC = Path(dmfsharp.__file__).resolve().parents[1]
-PACKAGE_README = SRC.parent / "README.md"
+#: beside the tests (in the repository: packages/dmfsharp/README.md; in an unpacked sdist: its
+#: README.md), so that the shipped tests find it wherever the package is installed
+PACKAGE_README = Path(__file__).resolve().parents[1] / "README.md"
 _FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.S | re.M)
 
 

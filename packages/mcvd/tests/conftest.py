@@ -4,6 +4,10 @@ Optional extras: a test marked ``sim`` (needs numba, ``pip install 'mcvd[sim]'``
 (matplotlib, ``'mcvd[plot]'``) or ``dask`` (dask.distributed, ``'mcvd[dask]'``) is skipped with that
 reason when the package is missing; a test file that needs an extra at import time starts with
 ``pytest.importorskip(..., reason=...)``. So the ``test`` extra alone collects every file.
+
+Hypothesis runs derandomized with no example database (as the repository's root conftest.py
+sets it), so these tests draw the same examples wherever they run: in the repository, or from
+an unpacked sdist outside it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("repo", derandomize=True, database=None)
+settings.load_profile("repo")
 
 #: marker -> (module it needs, skip reason)
 EXTRAS = {

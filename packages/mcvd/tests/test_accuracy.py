@@ -103,7 +103,7 @@ def test_heat_maps_return_figures():
     fig = plot_accuracy_map(amap, "free", "far")
     assert len(fig.axes) == 2  # heat map + colour bar
     fig2 = plot_accuracy_overview(amap)
-    assert len(fig2.axes) == 8
+    assert len(fig2.axes) == 4 + 1  # 2 models x 2 placements, one shared colour bar
     with pytest.raises(ValueError, match="model"):
         plot_accuracy_map(amap, "exact", "far")
 

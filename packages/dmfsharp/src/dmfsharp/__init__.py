@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 #: public name -> submodule that defines it (loaded on first access, PEP 562: ``import dmfsharp``
 #: costs no scipy or numba until a name that needs them is used)

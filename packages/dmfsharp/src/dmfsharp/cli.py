@@ -163,11 +163,12 @@ def _cmd_figure(args) -> int:
     else:
         results = figures.matrix_escape_experiments(seed=args.seed)
         fig, tables = figures.matrix_figure(results), [escape_table(r) for r in results]
-    png = args.output / f"{args.name}.png"
+    path = figures.save_figure(
+        fig, args.output / f"{args.name}.{args.format}", fmt=args.format, dpi=args.dpi
+    )
     md = args.output / f"{args.name}.md"
-    atomic_write(png, lambda fh: fig.savefig(fh, format="png", dpi=110))
     atomic_write(md, lambda fh: fh.write("\n\n".join(tables) + "\n"), binary=False)
-    print(f"wrote {png} and {md}")
+    print(f"wrote {path} and {md}")
     return 0
 
 
@@ -336,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=["fig1", "matrix"], help="which figure")
     p.add_argument("-o", "--output", type=Path, default=Path("out/dmfsharp"), help="folder")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (integer >= 0)")
+    from .figures import FIGURE_FORMATS
+
+    p.add_argument(
+        "--format", choices=FIGURE_FORMATS, default="png", help="file format (default png)"
+    )
+    p.add_argument("--dpi", type=int, default=200, help="resolution of a png (default 200)")
     p.set_defaults(func=_cmd_figure)
 
     p = sub.add_parser(

@@ -8,6 +8,7 @@ To add a section, append a function to :data:`SECTIONS`.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,9 @@ def _save(fig, path: Path) -> None:
     """Write ``fig`` to ``path`` atomically, then close it."""
     import matplotlib.pyplot as plt
 
-    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=130, bbox_inches="tight"))
+    from .figures import save_figure
+
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -152,10 +155,11 @@ def plot_comparison(rows: Sequence[ComparisonRow], ax=None):
     True
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 3.8))
+    from .figures import TEXT_WIDTH, _figure, curvature_label, legible
+
+    if ax is None:  # a full-width figure: the cases need the room
+        _, ax = _figure(figsize=(TEXT_WIDTH, 3.0))
     x = np.arange(len(rows))
     series = [
         ("exact (K)", [r.exact for r in rows]),
@@ -166,12 +170,14 @@ def plot_comparison(rows: Sequence[ComparisonRow], ax=None):
     width = 0.2
     for j, (label, vals) in enumerate(series):
         ax.bar(x + (j - 1.5) * width, vals, width, label=label)
-    ax.set_xticks(x, [r.case.replace(", ", "\n") for r in rows], fontsize=8)
+    ax.set_xticks(
+        x, [textwrap.fill(r.case.replace(", ", " "), 12, break_long_words=False) for r in rows]
+    )
     ax.set_yscale("log")
-    ax.set_ylabel(r"$\lambda_{\max}$ of the loss Hessian ($c=1/2$)")
-    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    ax.set_ylabel(curvature_label("λ_max", SCALE))
+    ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.22))  # below the case names
     ax.set_title("Exact sharpness vs dense Hessian, S and the flattest value")
-    return ax.figure
+    return legible(ax.figure)
 
 
 def plot_bound_gap(depths, gaps, flat_ratio, ax=None):
@@ -203,10 +209,11 @@ def plot_bound_gap(depths, gaps, flat_ratio, ax=None):
     [1.0, 1.0]
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
+
+    from .figures import COLUMN_WIDTH, _figure, legible
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 3.6))
+        _, ax = _figure(figsize=(COLUMN_WIDTH, 2.6))
     gaps, flat_ratio = np.asarray(gaps), np.asarray(flat_ratio)
     ax.plot(depths, np.median(gaps, axis=1), "o-", label=r"median $S/\lambda_{\max} - 1$")
     ax.plot(
@@ -214,10 +221,10 @@ def plot_bound_gap(depths, gaps, flat_ratio, ax=None):
     )
     ax.set_yscale("symlog", linthresh=1e-3)
     ax.set_xlabel("depth L")
-    ax.set_ylabel("relative excess")
-    ax.legend(fontsize=8)
-    ax.set_title("Gaussian minimizers: S is exact at L = 2 and strict for L >= 3")
-    return ax.figure
+    ax.set_ylabel("relative excess (ratios: any c)")
+    ax.legend()
+    ax.set_title("Gaussian minimizers: S is exact\nat L = 2 and strict for L >= 3")
+    return legible(ax.figure)
 
 
 def _fmt(x: float) -> str:

@@ -1,7 +1,11 @@
 """Figures of the escape phenomenon: the paper's Figure 1 and matrix-case escape plots.
 
 Every ``plot_*`` function takes ``ax=None`` (a new figure is made when omitted) and returns the
-matplotlib figure. Experiments are separate functions returning frozen dataclasses, so the numbers
+matplotlib figure; the multi-panel figures take ``axes=``. The figures are made for a paper: a new
+single-axes figure is :data:`COLUMN_WIDTH` wide (one column of a two-column paper), a
+multi-panel one at most :data:`TEXT_WIDTH`, no text is smaller than :data:`FONT_SIZE` points
+(:func:`legible`), and every curvature or loss axis names the loss scale ``c`` it uses
+(:func:`curvature_label`: the paper's ``c = 1`` doubles every curvature). Experiments are separate functions returning frozen dataclasses, so the numbers
 behind a figure can be tested and tabulated without plotting. Needs the ``plot`` extra
 (matplotlib).
 
@@ -22,9 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write
 from ._optional import require
 from .closed_forms import flattest_sharpness
 from .constructors import gaussian_minimizer, scalar_minimizer
@@ -33,10 +39,16 @@ from .factorization import Factorization
 from .spectrum import sharpness
 
 __all__ = [
+    "COLUMN_WIDTH",
+    "FIGURE_FORMATS",
+    "FONT_SIZE",
+    "TEXT_WIDTH",
     "Figure1Data",
+    "curvature_label",
     "escape_demo",
     "figure1",
     "figure1_experiment",
+    "legible",
     "loss_on_plane",
     "matrix_escape_experiments",
     "matrix_figure",
@@ -45,16 +57,37 @@ __all__ = [
     "plot_growth",
     "plot_loss",
     "plot_sharpness",
+    "save_figure",
 ]
 
 
-def _new_ax(ax):
+def _figure(nrows: int = 1, ncols: int = 1, *, mosaic=None, **kw):
+    """A new figure of the library (constrained layout): :func:`legible` sets all its text to
+    :data:`FONT_SIZE` (titles one point larger), where a caller's figure only has small text
+    raised."""
     plt = require("matplotlib.pyplot", "plot", "dmfsharp.figures")
+    kw.setdefault("layout", "constrained")
+    if mosaic is not None:
+        fig, axes = plt.subplot_mosaic(mosaic, **kw)
+    else:
+        fig, axes = plt.subplots(nrows, ncols, **kw)
+    fig._paper_figure = True
+    return fig, axes
 
+
+def _new_ax(ax):
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.2), layout="constrained")
-        return fig, ax
+        return _figure(figsize=(COLUMN_WIDTH, 3.6))
     return ax.figure, ax
+
+
+def _legend(ax, new: bool, **kw):
+    """The legend of a panel: below the axes of a figure the function made (so that it covers
+    no curve), inside the caller's axes otherwise (their layout is theirs)."""
+    if new:
+        handles, labels = ax.get_legend_handles_labels()
+        return ax.figure.legend(handles, labels, loc="outside lower center", ncol=1, **kw)
+    return ax.legend(labelspacing=0.3, handlelength=1.5, **kw)
 
 
 def loss_on_plane(
@@ -169,10 +202,13 @@ def _colors(n: int):
     return plt.get_cmap("viridis")(np.linspace(0.0, 0.85, n))
 
 
-def _label(res: EscapeResult, run) -> str:
-    return (
-        f"η = {run.eta_factor:.3g}·2/λ = {run.eta:.3g} (2/η = {run.threshold:.3g}): {run.outcome}"
-    )
+def _label(res: EscapeResult, run, long: bool = False) -> str:
+    if long:
+        return (
+            f"η = {run.eta_factor:.3g}·2/λ = {run.eta:.3g} (2/η = {run.threshold:.3g}): "
+            f"{run.outcome}"
+        )
+    return f"η = {run.eta_factor:.3g}·2/λ_max: {run.outcome}"
 
 
 def _plane_panel(ax, res: EscapeResult, vN, paths, span_a: float, span_b: float):
@@ -218,11 +254,11 @@ def plot_fig1_contour(data: Figure1Data, ax=None):
     >>> fig = plot_fig1_contour(data)
     >>> len(fig.axes)  # the panel and its colour bar
     2
-    >>> len(fig.axes[0].get_legend().get_texts()) == len(data.result.runs) + 1  # + the start
+    >>> len(fig.legends[0].get_texts()) == len(data.result.runs) + 1  # + the start
     True
     >>> plt.close(fig)
     """
-    fig, ax = _new_ax(ax)
+    new, (fig, ax) = ax is None, _new_ax(ax)
     res = data.result
     fac, v1, vN = res.start, res.v1, data.vN
     v1f, vNf, w0 = fac.join(v1), fac.join(vN), fac.to_vector()
@@ -233,7 +269,7 @@ def plot_fig1_contour(data: Figure1Data, ax=None):
     span_a = max(0.2, 1.2 * max(np.abs(p[0]).max() for p in paths))
     span_b = max(0.2, 1.2 * max(np.abs(p[1]).max() for p in paths))
     cs = _plane_panel(ax, res, data.vN, paths, span_a, span_b)
-    fig.colorbar(cs, ax=ax, label="loss on the (v₁, v_N) plane")
+    fig.colorbar(cs, ax=ax, label=curvature_label("loss ℓ", res.scale))
     # inset: the smallest escaping trajectory, invisible at the full scale
     extents = [
         max(np.abs(pa).max(), np.abs(pb).max())
@@ -242,22 +278,27 @@ def plot_fig1_contour(data: Figure1Data, ax=None):
     ]
     if extents and min(extents) < 0.1 * min(span_a, span_b):
         span = 1.3 * min(extents)
-        inset = ax.inset_axes([0.62, 0.62, 0.36, 0.36])
+        inset = ax.inset_axes([0.02, 0.5, 0.3, 0.36])  # upper left: no trajectory passes
         _plane_panel(inset, res, data.vN, paths, span, span)
         inset.set_xlim(-span, span)
         inset.set_ylim(-span, span)
-        inset.tick_params(labelsize=5)
-        inset.set_title(f"zoom ±{span:.1e}", fontsize=6)
+        inset.set_xticks([])  # the title gives the scale; 8 pt ticks would not fit
+        inset.set_yticks([])
+        inset.set_title(f"zoom ±{span:.1e}")
     for (_, _), run, col in zip(paths, res.runs, _colors(len(res.runs))):
-        ax.plot([], [], "-", color=col, label=_label(res, run))
-    ax.plot([], [], "r*", ms=10, label=f"start minimizer, λ_max = {res.lambda_max:.4g}")
+        ax.plot([], [], "-", color=col, label=_label(res, run, long=True))
+    ax.plot(
+        [],
+        [],
+        "r*",
+        ms=10,
+        label=f"start minimizer, λ_max = {res.lambda_max:.4g} (c = {res.scale:g})",
+    )
     ax.set_xlabel("⟨w − w*, v₁⟩")
     ax.set_ylabel("⟨w − w*, v_N⟩")
     ax.set_title(f"(a) {fac.depth}-layer scalar factorization, m = {fac.target[0, 0]:.4f}")
-    ax.legend(
-        fontsize=6, loc="lower left", title="even and odd iterates drawn apart", title_fontsize=6
-    )
-    return fig
+    _legend(ax, new, title="even and odd iterates drawn apart")
+    return legible(fig)
 
 
 def plot_growth(res: EscapeResult, ax=None):
@@ -282,13 +323,13 @@ def plot_growth(res: EscapeResult, ax=None):
     >>> res = matrix_escape_experiments((3,), width=2, eta_factors=(0.9, 1.1), steps=100)[0]
     >>> fig = plot_growth(res)
     >>> ax = fig.axes[0]
-    >>> len(ax.get_legend().get_texts())  # one entry per run + the escape radius
+    >>> len(fig.legends[0].get_texts())  # one entry per run + the escape radius
     3
     >>> bool(ax.lines[-1].get_ydata()[0] == res.escape_radius)
     True
     >>> plt.close(fig)
     """
-    fig, ax = _new_ax(ax)
+    new, (fig, ax) = ax is None, _new_ax(ax)
     for run, col in zip(res.runs, _colors(len(res.runs))):
         tr = run.gd.trace
         comp = np.abs(tr.component)
@@ -303,13 +344,13 @@ def plot_growth(res: EscapeResult, ax=None):
         ax.semilogy(t[keep], pred[keep], "k--", lw=0.7)
     ax.axhline(res.escape_radius, color="r", lw=0.8, ls=":", label="escape radius")
     ax.set_xlabel("step t")
-    ax.set_ylabel("|⟨w_t − w*, v₁⟩|  (black dashed: ρ|1 − ηλ_max|^t)")
+    ax.set_ylabel("|⟨w_t − w*, v₁⟩|\n(dashed: ρ|1 − ηλ_max|^t)")
     ax.set_title(f"escape from radius ρ = {res.radius:.0e} along v₁")
     last = max(run.gd.trace.steps[-1] for run in res.runs)
     esc = [run.escape_step for run in res.runs if run.escape_step is not None]
     ax.set_xlim(0, min(last, max(200, 6 * max(esc, default=0))))
-    ax.legend(fontsize=6)
-    return fig
+    _legend(ax, new)
+    return legible(fig)
 
 
 def plot_fig1_growth(data: Figure1Data, ax=None):
@@ -364,7 +405,7 @@ def plot_loss(res: EscapeResult, ax=None):
     True
     >>> plt.close(fig)
     """
-    fig, ax = _new_ax(ax)
+    new, (fig, ax) = ax is None, _new_ax(ax)
     for run, col in zip(res.runs, _colors(len(res.runs))):
         tr = run.gd.trace
         ok = tr.loss > 0
@@ -372,10 +413,10 @@ def plot_loss(res: EscapeResult, ax=None):
             tr.steps[ok], tr.loss[ok], color=col, lw=1.0, label=f"η·λ/2 = {run.eta_factor:.3g}"
         )
     ax.set_xlabel("step t")
-    ax.set_ylabel("loss")
+    ax.set_ylabel(curvature_label("loss ℓ", res.scale))
     ax.set_title("loss")
-    ax.legend(fontsize=6)
-    return fig
+    _legend(ax, new)
+    return legible(fig)
 
 
 def plot_sharpness(res: EscapeResult, ax=None):
@@ -400,13 +441,13 @@ def plot_sharpness(res: EscapeResult, ax=None):
     >>> res = matrix_escape_experiments((3,), width=2, eta_factors=(0.9, 1.1), steps=100)[0]
     >>> fig = plot_sharpness(res)
     >>> ax = fig.axes[0]
-    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    >>> [t.get_text() for t in fig.legends[0].get_texts()]
     ['2/η, η·λ/2 = 0.9', '2/η, η·λ/2 = 1.1', 'flattest minimizer']
     >>> bool(ax.lines[-1].get_ydata()[0] == res.flattest)
     True
     >>> plt.close(fig)
     """
-    fig, ax = _new_ax(ax)
+    new, (fig, ax) = ax is None, _new_ax(ax)
     for run, col in zip(res.runs, _colors(len(res.runs))):
         tr = run.gd.trace
         if tr.sharpness.size:
@@ -416,13 +457,13 @@ def plot_sharpness(res: EscapeResult, ax=None):
         )
     ax.axhline(res.flattest, color="k", ls=":", lw=0.9, label="flattest minimizer")
     ax.set_xlabel("step t")
-    ax.set_ylabel("sharpness λ_max")
+    ax.set_ylabel(curvature_label("sharpness λ_max", res.scale))
     ax.set_title("sharpness (solid) vs 2/η (dashed)")
-    ax.legend(fontsize=6)
-    return fig
+    _legend(ax, new)
+    return legible(fig)
 
 
-def figure1(data: Figure1Data | None = None):
+def figure1(data: Figure1Data | None = None, *, axes=None):
     """The three-panel Figure 1 (contour + trajectories, log-radius growth, loss).
 
     Parameters
@@ -430,6 +471,8 @@ def figure1(data: Figure1Data | None = None):
     data : Figure1Data, optional
         From :func:`figure1_experiment` (default: ``figure1_experiment()``, the paper's
         15-layer setting).
+    axes : sequence of three matplotlib Axes, optional
+        Panels (a), (b), (c). Default: a new :data:`TEXT_WIDTH`-wide figure, (a) across the top.
 
     Returns
     -------
@@ -447,16 +490,29 @@ def figure1(data: Figure1Data | None = None):
     4
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
-
     data = figure1_experiment() if data is None else data
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5), layout="constrained")
+    if axes is None:
+        fig, panels = _figure(mosaic=[["a", "a"], ["b", "c"]], figsize=(TEXT_WIDTH, 6.4))
+        axes = [panels["a"], panels["b"], panels["c"]]
+    if len(axes) != 3:
+        raise ValueError(f"axes must hold 3 axes (panels a, b, c), got {len(axes)}")
+    fig = axes[0].figure
     plot_fig1_contour(data, ax=axes[0])
     plot_fig1_growth(data, ax=axes[1])
     plot_loss(data.result, ax=axes[2])
+    for ax in axes:  # one legend below the panels: inside (a) it would cover the paths
+        ax.get_legend().remove()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=2,
+        title="runs (even and odd iterates drawn apart in (a))",
+    )
     axes[1].set_title("(b) " + axes[1].get_title())
     axes[2].set_title("(c) loss")
-    return fig
+    return legible(fig)
 
 
 def matrix_escape_experiments(
@@ -499,13 +555,15 @@ def matrix_escape_experiments(
     return out
 
 
-def matrix_figure(results: Sequence[EscapeResult]):
+def matrix_figure(results: Sequence[EscapeResult], *, axes=None):
     """One row per experiment: growth along ``v_1``, loss, sharpness vs ``2/eta``.
 
     Parameters
     ----------
     results : sequence of EscapeResult
         From :func:`matrix_escape_experiments`.
+    axes : 2-D array of matplotlib Axes, optional
+        ``(len(results), 3)`` panels. Default: a new :data:`TEXT_WIDTH`-wide figure.
 
     Returns
     -------
@@ -521,21 +579,46 @@ def matrix_figure(results: Sequence[EscapeResult]):
     >>> len(fig.axes)  # 2 experiments x 3 panels
     6
     >>> fig.axes[3].get_title()
-    'depth 4, dims 2x2x2x2x2: escape along v₁'
+    'depth 4 (2x2x2x2x2): along v₁'
     >>> plt.close(fig)
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(
-        len(results), 3, figsize=(16, 3.8 * len(results)), layout="constrained", squeeze=False
-    )
+    if axes is None:
+        _, axes = _figure(
+            len(results), 3, figsize=(TEXT_WIDTH, 1.1 + 2.2 * len(results)), squeeze=False
+        )
+    axes = np.asarray(axes, dtype=object).reshape(len(results), 3)
     for row, res in zip(axes, results):
         plot_growth(res, ax=row[0])
         plot_loss(res, ax=row[1])
         plot_sharpness(res, ax=row[2])
         dims = "x".join(map(str, res.start.dims))
-        row[0].set_title(f"depth {res.start.depth}, dims {dims}: escape along v₁")
-    return fig
+        row[0].set_title(f"depth {res.start.depth} ({dims}): along v₁")
+        row[2].set_title("sharpness vs 2/η (dashed)")
+        row[0].set_ylabel("|⟨w_t − w*, v₁⟩|")
+        row[1].set_ylabel(curvature_label("loss ℓ", res.scale, short=True))
+        row[2].set_ylabel(curvature_label("λ_max", res.scale, short=True))
+        for ax in row:  # one legend for all panels: the colours are the step sizes
+            ax.get_legend().remove()
+    fig = axes[0, 0].figure
+    runs = results[0].runs
+    handles = [
+        Line2D([], [], color=col, label=f"η = {run.eta_factor:.3g}·2/λ_max")
+        for run, col in zip(runs, _colors(len(runs)))
+    ]
+    handles += [
+        Line2D([], [], color="k", ls="--", lw=0.7, label="predicted ρ|1 − ηλ_max|^t"),
+        Line2D([], [], color="r", ls=":", lw=0.8, label="escape radius"),
+        Line2D([], [], color="k", ls=":", lw=0.9, label="flattest minimizer"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3)
+    scale = results[0].scale
+    if scale != 1.0:
+        fig.suptitle(
+            f"loss scale c = {scale:g}; the paper's c = 1 multiplies ℓ and λ_max by {1 / scale:g}"
+        )
+    return legible(fig)
 
 
 def escape_demo(out, save) -> tuple[str, list[str]]:
@@ -626,3 +709,135 @@ def escape_demo(out, save) -> tuple[str, list[str]]:
         f"{claims.max_step_error[1]:.2f}] |",
     ]
     return "\n".join(lines), summary
+
+
+# ---------------------------------------------------------------------------- paper figures
+#: Width (inches) of a one-column figure in a two-column paper, and of a full-width figure.
+COLUMN_WIDTH, TEXT_WIDTH = 3.3, 6.9
+#: Smallest font size (points) of any text in the library's figures.
+FONT_SIZE = 8
+#: File formats :func:`save_figure` (and ``dmfsharp figure --format``) write.
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def curvature_label(quantity: str, scale: float, *, short: bool = False, sep: str = " ") -> str:
+    """An axis label that names the loss scale ``c`` of a curvature or loss value.
+
+    Parameters
+    ----------
+    quantity : str
+        What the axis shows, e.g. ``"sharpness λ_max"``.
+    scale : float
+        The loss scale ``c`` of the values.
+    short : bool
+        Only ``c`` (for panels too small for more; the figure's title then names the paper's).
+    sep : str
+        Between the quantity and the scale (``"\\n"`` for a two-line label).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> curvature_label("sharpness λ_max", 0.5)
+    'sharpness λ_max (c = 0.5; paper: c = 1)'
+    >>> curvature_label("loss ℓ", 1.0)
+    'loss ℓ (c = 1, as the paper)'
+    >>> curvature_label("λ_max", 0.5, short=True)
+    'λ_max (c = 0.5)'
+    """
+    if short or scale == 1.0:
+        return f"{quantity}{sep}(c = {scale:g}{', as the paper' if scale == 1.0 else ''})"
+    return f"{quantity}{sep}(c = {scale:g}; paper: c = 1)"
+
+
+def legible(fig, size: float = FONT_SIZE):
+    """Raise every text of ``fig`` (labels, ticks, titles, legends, colour bars) to ``size`` pt.
+
+    Texts already larger keep their size, except in a figure the library made itself: there
+    every text is ``size`` and titles ``size + 1`` (matplotlib's 10 pt default does not fit a
+    one-column figure).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    size : float
+        Smallest font size (points).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_xlabel("step", fontsize=5)
+    >>> legible(fig).axes[0].xaxis.label.get_fontsize()
+    8.0
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    ours = getattr(fig, "_paper_figure", False)
+    titles = {id(t) for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)}
+    if fig._suptitle is not None:
+        titles.add(id(fig._suptitle))
+    for ax in fig.axes:  # tick labels are made lazily: set the size new ones get too
+        for axis, which in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+            if ours or min((t.label1.get_fontsize() for t in ticks), default=size) < size:
+                ax.tick_params(axis=which, which="both", labelsize=size)
+    for text in fig.findobj(Text):
+        if ours:
+            text.set_fontsize(size + 1 if id(text) in titles else size)
+        elif text.get_fontsize() < size:
+            text.set_fontsize(size)
+    return fig
+
+
+def save_figure(fig, path, *, fmt: str | None = None, dpi: int = 200) -> Path:
+    """Write ``fig`` to ``path`` atomically as png, pdf or svg.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+        Target file; its suffix gives the format unless ``fmt`` does.
+    fmt : {"png", "pdf", "svg"}, optional
+        Format (default: the suffix of ``path``, else png).
+    dpi : int, default 200
+        Resolution of raster output (png; embedded images in pdf and svg).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> path = save_figure(fig, Path(tempfile.mkdtemp()) / "f.pdf")
+    >>> path.read_bytes()[:4]
+    b'%PDF'
+    >>> plt.close(fig)
+    """
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = fmt or suffix or "png"
+    if not isinstance(fmt, str) or fmt.lower() not in FIGURE_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FIGURE_FORMATS)}, got {fmt!r}")
+    fmt = fmt.lower()
+    if suffix and suffix != fmt:
+        raise ValueError(f"format: {fmt!r} does not match the file name {path.name!r}")
+    if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
+        raise ValueError(f"dpi must be an integer in [10, 2400], got {dpi!r}")
+    return atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight"))

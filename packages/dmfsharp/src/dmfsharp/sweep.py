@@ -531,7 +531,9 @@ def run_sweep(
             close = getattr(results, "close", None)
             if close is not None:
                 close()  # stops the pool / cancels the Dask futures
-            raise SweepInterrupted(path, len(old) + len(new), len(cells)) from None
+            # the file is the record of what was kept: a Ctrl-C between a written line and
+            # ``new.append`` must not under-count it (a torn last line is not counted)
+            raise SweepInterrupted(path, len(load_results(path)), len(cells)) from None
     return SweepResult(
         path=path,
         n_cells=len(cells),

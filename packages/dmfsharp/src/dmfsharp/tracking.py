@@ -324,27 +324,29 @@ def plot_sharpness_track(track: SharpnessTrack, eta: float | None = None, ax=Non
     >>> fac = gaussian_minimizer((3, 4, 2), rng=0)
     >>> track = track_checkpoints([fac, fac], target=fac.target, eta=0.1)
     >>> fig = plot_sharpness_track(track)
-    >>> fig.axes[0].get_ylabel()
-    'λ_max of 0.5||P - M||^2'
+    >>> print(fig.axes[0].get_ylabel())
+    λ_max of 0.5||P - M||^2
+    (c = 0.5; paper: c = 1)
     >>> plt.close(fig)
     """
     from ._optional import require
+    from .figures import COLUMN_WIDTH, _figure, _legend, curvature_label, legible
 
-    plt = require("matplotlib.pyplot", "plot", "plot_sharpness_track")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.0), layout="constrained")
+    require("matplotlib.pyplot", "plot", "plot_sharpness_track")  # names this function
+    new = ax is None
+    if new:
+        _, ax = _figure(figsize=(COLUMN_WIDTH, 3.4))
     eta = track.eta if eta is None else eta
     ax.plot(track.steps, track.lambda_max, "o-", ms=3, color="C0", label="sharpness λ_max")
     if eta is not None:
         ax.axhline(2.0 / eta, color="C3", ls="--", lw=1.0, label=f"2/η = {2.0 / eta:.4g}")
     ax.set_xlabel("step")
-    ax.set_ylabel(f"λ_max of {track.convention()}")
+    ax.set_ylabel(curvature_label(f"λ_max of {track.convention()}", track.scale, sep="\n"))
     ax2 = ax.twinx()
     ok = track.loss > 0
     ax2.semilogy(track.steps[ok], track.loss[ok], color="C2", lw=1.0, label="loss")
-    ax2.set_ylabel("loss", color="C2")
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="center right")
-    ax.set_title("sharpness along training vs the stability threshold 2/η")
-    return ax.figure
+    ax2.set_ylabel(curvature_label("loss", track.scale, short=True), color="C2")
+    ax.plot([], [], color="C2", lw=1.0, label="loss (right axis)")  # one legend for both axes
+    _legend(ax, new)
+    ax.set_title("sharpness along training vs 2/η")
+    return legible(ax.figure)

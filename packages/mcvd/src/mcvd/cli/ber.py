@@ -90,8 +90,16 @@ def add_ber_parser(sub) -> None:
         "--plot",
         default=None,
         metavar="FILE",
-        help="write a PNG: BER against T_s (with --symbol-durations) or the count law (default none)",
+        help="write a figure: BER against T_s (with --symbol-durations) or the count law "
+        "(default none); png, pdf or svg by the file name or --format",
     )
+    p.add_argument(
+        "--format",
+        default=None,
+        metavar="{png,pdf,svg}",
+        help="figure format of --plot (default: the file name's suffix, else png)",
+    )
+    p.add_argument("--dpi", type=int, default=200, help="resolution of a png --plot (default 200)")
     p.set_defaults(func=cmd_ber)
 
 
@@ -193,7 +201,7 @@ def cmd_ber(args) -> int:
             from ..comm import plot_count_law
             from ..core.plots import _savefig
 
-            _savefig(plot_count_law(res), args.plot)
+            _savefig(plot_count_law(res), args.plot, dpi=args.dpi, fmt=args.format)
         print(json.dumps(res.to_dict()) if args.json else _single_text(res))
         return 0
     durations = (
@@ -206,7 +214,7 @@ def cmd_ber(args) -> int:
         from ..comm import plot_ber_sweep
         from ..core.plots import _savefig
 
-        _savefig(plot_ber_sweep(sweep), args.plot)
+        _savefig(plot_ber_sweep(sweep), args.plot, dpi=args.dpi, fmt=args.format)
     if args.json:
         print(json.dumps(sweep.to_dict()))
         return 0

@@ -1,13 +1,14 @@
 """Figures of the communication layer (matplotlib): BER sweeps and count laws.
 
-Every function takes ``ax=None`` (a new figure is created) and returns the figure.
+Every function takes ``ax=None`` (a new figure, one column wide, is created) and returns the
+figure; texts are at least 8 pt (:func:`mcvd.core.plots.legible`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.plots import _ax
+from ..core.plots import _ax, _legend, _plot_distinct, legible
 from .detection import BERResult, BERSweep
 from .law import CountLaw
 
@@ -44,9 +45,12 @@ def plot_ber_sweep(sweep: BERSweep, ax=None, *, ratio_to: str | None = None, **s
         raise TypeError(f"sweep must be a BERSweep, got {type(sweep).__name__}")
     ax = _ax(ax)
     y = sweep.ber if ratio_to is None else sweep.ratio(ratio_to)
+    drawn = []
+    markers = "os^vDP*X"
     for i, model in enumerate(sweep.models):
         ok = y[i] > 0
-        ax.plot(sweep.values[ok], y[i][ok], marker="o", ms=3, label=model, **style)
+        kw = {"marker": markers[i % len(markers)], "ms": 3} | style
+        _plot_distinct(ax, drawn, model, sweep.values[ok], y[i][ok], i, kw)
     ax.set_yscale("log")
     label = {
         "symbol_duration": "symbol duration T_s (s)",
@@ -56,11 +60,11 @@ def plot_ber_sweep(sweep: BERSweep, ax=None, *, ratio_to: str | None = None, **s
     ax.set_xlabel(label.get(sweep.variable, sweep.variable))
     law = "exact count law" if sweep.approximation == "exact" else f"{sweep.approximation} law"
     ax.set_ylabel(
-        f"BER (optimal threshold, {law})" if ratio_to is None else f"BER / BER[{ratio_to}]"
+        f"BER (optimal threshold,\n{law})" if ratio_to is None else f"BER / BER[{ratio_to}]"
     )
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return ax.figure
+    _legend(ax)
+    return legible(ax.figure)
 
 
 def plot_count_law(law, ax=None, *, threshold: int | None = None, observed=None, floor=1e-16):
@@ -115,5 +119,5 @@ def plot_count_law(law, ax=None, *, threshold: int | None = None, observed=None,
     ax.set_xlabel("molecules counted in the slot, C")
     ax.set_ylabel("probability")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax.figure
+    _legend(ax)
+    return legible(ax.figure)

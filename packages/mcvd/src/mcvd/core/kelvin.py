@@ -14,7 +14,7 @@ where ``Q`` is the free-space probability to hit ``s_0``, afterwards ``s_1``, ..
 ``s_n``. For spheres ``Q`` is a product of Kelvin factors: the free harmonic measure of sphere
 ``s`` seen from ``x`` acts on any potential that is harmonic inside ``s`` like a point mass
 ``r_s/|x - c_s|`` at the Kelvin point ``K_s(x) = c_s + r_s^2 (x - c_s)/|x - c_s|^2``. Hence, with
-``x_0 = x`` and ``x_{m+1} = K_{s_m}(x_m)``,
+``x_0 = x`` and ``x_{m+1} = K_{s_m}(x_m)``, ::
 
     Q = prod_m r_{s_m} / |x_m - c_{s_m}|.
 

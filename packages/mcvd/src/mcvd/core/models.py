@@ -507,7 +507,7 @@ def images_ho(
     next stage is measured from a point between them (``delay_point``) while the amplitudes stay
     Kelvin's (so the static limit stays exact). Measured against the exact two-sphere solution
     (``mcvd.studies.accuracy.accuracy_map``: gaps 0.1–30 µm, transmitter on the plane / behind / beside /
-    far, 25 times in 0.02–2 s and ``inf``): max |error| at finite times 0.0127 (delay_point 1),
+    far, 25 times in 0.02–2 s and ``inf``): max ``|error|`` at finite times 0.0127 (delay_point 1),
     0.0100 (0.75), 0.0082 (0.5, default), 0.0077 (0.35, but worse per geometry), against 0.087 for
     ``kamber2024``; at ``t = inf`` <= 1e-10 against 0.18. Per geometry, the finite-time max error
     of the default is <= 0.42 of ``kamber2024``'s (<= 0.1 in most cells). This is a measured

@@ -4,7 +4,7 @@ Units: µm.
 
 The capture probability ``P_k(x)`` (absorbed first by the group of spheres ``k``) is harmonic
 outside the spheres, equals 1 on the spheres of group ``k`` and 0 on the others, and vanishes at
-infinity. It is expanded in the exterior solid harmonics of every sphere,
+infinity. It is expanded in the exterior solid harmonics of every sphere, ::
 
     u(x) = sum_m sum_{l <= L} sum_mu a_{m l mu} (r_m/|x - c_m|)^{l+1} Y_{l mu}(direction from c_m),
 

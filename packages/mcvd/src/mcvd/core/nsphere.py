@@ -23,7 +23,7 @@ rate ``f_i = L⁻¹[w_i(x_T, s)]`` and ``F_i(∞) = w_i(x_T, 0)`` (the static pr
 
 Expansion
 ---------
-With ``κ = sqrt((s + k_d)/D)`` and spherical coordinates ``(r_j, θ_j, φ_j)`` about each sphere,
+With ``κ = sqrt((s + k_d)/D)`` and spherical coordinates ``(r_j, θ_j, φ_j)`` about each sphere, ::
 
     w = Σ_spheres Σ_{l ≤ L} Σ_{|m| ≤ l} c_{jlm} [k_l(κ r_j) / k_l(κ a_j)] Y_lm(θ_j, φ_j),
 

@@ -57,7 +57,7 @@ import numpy as np
 
 from ..core.geometry import Geometry, Sphere, as_times
 from ..core.models import _register, response
-from ..core.plots import _ax, _savefig, pyplot
+from ..core.plots import TEXT_WIDTH, _ax, _figure, _legend, _savefig, legible, pyplot
 from ..core.reference import ReferenceCurve
 
 __all__ = [
@@ -352,7 +352,7 @@ class AccuracyMap:
         return np.max(np.abs(self.error[..., sel]), axis=-1)  # NaN where refused
 
     def table(self, *, by_placement: bool = False) -> str:
-        """Markdown table: max |error| over finite times and the capture error, per gap.
+        """Markdown table: max ``|error|`` over finite times and the capture error, per gap.
 
         Each cell is ``max_t |ΔF| / |ΔF(∞)|`` (absolute F), or "refused" where the model
         refuses the geometry. Rows are grouped by model (columns "model | TX"), or with
@@ -484,7 +484,9 @@ def accuracy_map(
 # ---------------------------------------------------------------------------- figures
 
 
-def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None, vmin=1e-6):
+def plot_accuracy_map(
+    amap: AccuracyMap, model: str, placement: str, *, ax=None, vmin=1e-6, colorbar=True
+):
     """Heat map of ``|F_model - F_reference|`` over gap (x) and time (y) for one placement.
 
     Parameters
@@ -498,6 +500,8 @@ def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None,
         Axes to draw on (a new figure otherwise).
     vmin : float
         Lower end of the logarithmic colour scale (absolute error).
+    colorbar : bool
+        Draw a colour bar beside the axes (:func:`plot_accuracy_overview` draws one for all).
 
     Returns
     -------
@@ -517,7 +521,7 @@ def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None,
         raise ValueError(f"model must be one of {amap.models}, got {model!r}")
     if placement not in amap.placements:
         raise ValueError(f"placement must be one of {amap.placements}, got {placement!r}")
-    ax = _ax(ax, figsize=(4.5, 3.2))
+    ax = _ax(ax)
     m, p = amap.models.index(model), amap.placements.index(placement)
     err = np.maximum(np.abs(amap.error[m, p]).T, vmin)  # (T, G)
     labels = [("∞" if math.isinf(x) else f"{x:g}") for x in amap.times]
@@ -528,12 +532,13 @@ def plot_accuracy_map(amap: AccuracyMap, model: str, placement: str, *, ax=None,
     ax.set_yticks(range(amap.times.size), labels)
     ax.set_xlabel("receiver-plane gap (µm)")
     ax.set_ylabel("t (s)")
-    ax.set_title(f"{model}, TX {placement}", fontsize=9)
-    ax.figure.colorbar(img, ax=ax, label=f"|F − F_{amap.reference}|")
-    return ax.figure
+    ax.set_title(f"{model}, TX {placement}")
+    if colorbar:
+        ax.figure.colorbar(img, ax=ax, label=f"|F − F_{amap.reference}|")
+    return legible(ax.figure)
 
 
-def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
+def plot_accuracy_overview(amap: AccuracyMap, *, placements=None, axes=None):
     """Grid of :func:`plot_accuracy_map` heat maps: one row per model, one column per placement.
 
     Parameters
@@ -541,6 +546,9 @@ def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
     amap : AccuracyMap
     placements : sequence of str, optional
         Subset of ``amap.placements`` (all by default).
+    axes : 2-D array of matplotlib.axes.Axes, optional
+        ``(models, placements)`` axes to draw on (a new figure, :data:`TEXT_WIDTH` wide,
+        otherwise). One colour bar serves them all.
 
     Returns
     -------
@@ -553,16 +561,38 @@ def plot_accuracy_overview(amap: AccuracyMap, *, placements=None):
     >>> amap = accuracy_map(["free"], gaps=[1.0, 5.0], placements=["on-plane"], times=[1.0])
     >>> fig = plot_accuracy_overview(amap)
     """
-    plt = pyplot()
 
     places = tuple(placements) if placements is not None else amap.placements
     nr, nc = len(amap.models), len(places)
-    fig, axes = plt.subplots(nr, nc, figsize=(4.2 * nc, 3.0 * nr), squeeze=False)
+    if axes is None:
+        _, axes = _figure(
+            nr,
+            nc,
+            figsize=(TEXT_WIDTH, 0.6 + 1.45 * nr),
+            squeeze=False,
+            sharex=True,
+            sharey=True,
+            layout="constrained",
+        )
+    axes = np.asarray(axes, dtype=object).reshape(nr, nc)
     for i, model in enumerate(amap.models):
         for j, place in enumerate(places):
-            plot_accuracy_map(amap, model, place, ax=axes[i, j])
-    fig.tight_layout()
-    return fig
+            ax = axes[i, j]
+            plot_accuracy_map(amap, model, place, ax=ax, colorbar=False)
+            ax.set_title(f"TX {place}" if i == 0 else "")
+            ax.set_ylabel(f"{model}\nt (s)" if j == 0 else "")
+            ax.set_xlabel("")  # one label for the row of panels below
+            ax.tick_params(axis="x", labelrotation=90)
+    fig = axes[0, 0].figure
+    fig.supxlabel("receiver-plane gap (µm)")
+    fig.colorbar(
+        axes[0, 0].images[0],
+        ax=list(axes.ravel()),
+        label=f"|F − F_{amap.reference}|",
+        fraction=0.03,
+        aspect=40,
+    )
+    return legible(fig)
 
 
 def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
@@ -587,7 +617,7 @@ def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
     >>> fig = plot_error_vs_gap(amap)
     """
 
-    ax = _ax(ax, figsize=(5.0, 3.5))
+    ax = _ax(ax)
     worst = amap._worst_by_gap(include_capture)
     for m, model in enumerate(amap.models):
         ax.loglog(amap.gaps, np.maximum(worst[m], 1e-12), "o-", label=model)
@@ -595,8 +625,8 @@ def plot_error_vs_gap(amap: AccuracyMap, *, ax=None, include_capture=False):
     what = "t ≤ ∞" if include_capture else f"t ≤ {amap.times[np.isfinite(amap.times)].max():g} s"
     ax.set_ylabel(f"max |F − F_{amap.reference}| ({what})")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    return ax.figure
+    _legend(ax)
+    return legible(ax.figure)
 
 
 def _trust_sentence(amap: AccuracyMap, threshold: float, include_capture: bool) -> str:
@@ -639,11 +669,11 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
 
     out = Path(out)
     amap = accuracy_map() if amap is None else amap
-    for name, fig, dpi in [
-        ("accuracy_map.png", plot_accuracy_overview(amap), 80),
-        ("accuracy_vs_gap.png", plot_error_vs_gap(amap), 110),
+    for name, fig in [
+        ("accuracy_map.png", plot_accuracy_overview(amap)),
+        ("accuracy_vs_gap.png", plot_error_vs_gap(amap)),
     ]:
-        _savefig(fig, out / name, dpi)
+        _savefig(fig, out / name)
         plt.close(fig)
     unc = float(np.nanmax(amap.uncertainty))
     lines = [

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..comm import BERSweep, ber_vs_memory, ber_vs_symbol_duration, plot_ber_sweep
 from ..core.geometry import Geometry
-from ..core.plots import _savefig
+from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _figure, _savefig, legible
 from .report import Section
 
 __all__ = [
@@ -197,16 +197,17 @@ def plot_ber_study(study: BERStudy, ax=None):
     """
     names = list(study.sweeps)
     if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(1, len(names), figsize=(5.5 * len(names), 4), squeeze=False)
+        width = COLUMN_WIDTH if len(names) == 1 else TEXT_WIDTH
+        _, ax = _figure(
+            1, len(names), figsize=(width, 2.8), squeeze=False, sharey=True, layout="constrained"
+        )
         ax = ax[0]
     if len(ax) != len(names):
         raise ValueError(f"ax must hold {len(names)} axes (one per channel), got {len(ax)}")
     for a, name in zip(ax, names):
         plot_ber_sweep(study.sweeps[name], ax=a)
         a.set_title(f"{name}: N = {study.molecules}, memory {study.memory}")
-    return ax[0].figure
+    return legible(ax[0].figure)
 
 
 def section_ber(out: Path, seed: np.random.SeedSequence) -> Section:

@@ -107,18 +107,18 @@ class CrossCheck:
         return self.max_abs_z <= 4.0
 
     def model_errors(self) -> dict[str, tuple[float, float]]:
-        """Per model: (max |error| vs the simulator, max |error| vs exact) over the whole grid."""
+        """Per model: (max ``|error|`` vs the simulator, max ``|error|`` vs exact) over the grid."""
         ev = _nanmax(np.abs(self.event.error), axis=(1, 2, 3))
         ex = _nanmax(np.abs(self.exact.error), axis=(1, 2, 3))
         return {m: (float(ev[i]), float(ex[i])) for i, m in enumerate(self.event.models)}
 
     def max_error_difference(self) -> float:
-        """Largest ``|error_vs_event - error_vs_exact|`` over models and cells (= max |ΔF_ref|;
+        """Largest ``|error_vs_event - error_vs_exact|`` over models and cells (= max ``|ΔF_ref|``;
         cells where a model refuses are left out)."""
         return float(_nanmax(np.abs(self.event.error - self.exact.error)))
 
     def table(self) -> str:
-        """Markdown table: each model's max |error| against both references, and the ratio to the
+        """Markdown table: each model's max ``|error|`` against both references, and the ratio to the
         paper's model (the higher-order model's goal is <= 1/5)."""
         errs = self.model_errors()
         paper = errs.get(PAPER_MODEL)
@@ -275,20 +275,20 @@ def plot_z_scores(cc: CrossCheck, *, ax=None):
     >>> cc = cross_check(["free"], gaps=[3.0], placements=["far"], times=[1.0], se=5e-3)
     >>> fig = plot_z_scores(cc)
     """
-    from ..core.plots import _ax
+    from ..core.plots import _ax, legible
 
-    ax = _ax(ax, figsize=(4.8, 2.8))
+    ax = _ax(ax)
     fig = ax.figure
     zmax = np.max(np.abs(cc.z), axis=-1)  # (P, G)
     img = ax.imshow(zmax, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=4)
     for (p, g), v in np.ndenumerate(zmax):
-        ax.text(g, p, f"{v:.1f}", ha="center", va="center", fontsize=7, color="w")
+        ax.text(g, p, f"{v:.1f}", ha="center", va="center", color="w")
     ax.set_xticks(range(cc.event.gaps.size), [f"{g:g}" for g in cc.event.gaps])
     ax.set_yticks(range(len(cc.event.placements)), cc.event.placements)
     ax.set_xlabel("receiver-plane gap (µm)")
-    ax.set_title("event-driven vs exact: max over t of |ΔF|/SE", fontsize=9)
+    ax.set_title("event-driven vs exact:\nmax over t of |ΔF|/SE")
     fig.colorbar(img, ax=ax, label="|z|")
-    return fig
+    return legible(fig)
 
 
 def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
@@ -315,7 +315,7 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     >>> "4 SE" in write_cross_check(cc, tempfile.mkdtemp())
     True
     """
-    from ..core.plots import pyplot
+    from ..core.plots import _savefig, pyplot
     from .accuracy import plot_accuracy_overview
 
     plt = pyplot()
@@ -323,11 +323,10 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     fig = plot_accuracy_overview(cc.event)
-    fig.savefig(out / f"{prefix}_errors.png", dpi=110)
+    _savefig(fig, out / f"{prefix}_errors.png")
     plt.close(fig)
     fig = plot_z_scores(cc)
-    fig.tight_layout()
-    fig.savefig(out / f"{prefix}_z.png", dpi=110)
+    _savefig(fig, out / f"{prefix}_z.png")
     plt.close(fig)
     t_txt = ", ".join("∞" if math.isinf(t) else f"{t:g}" for t in cc.event.times)
     grid = (

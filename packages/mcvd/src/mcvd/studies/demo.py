@@ -107,7 +107,16 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
     >>> f"F(∞) = {capture(paper_geometry()).F_inf:.6f}" in sec.markdown  # exact Kelvin capture
     True
     """
-    from ..core.plots import _savefig, plot_geometry, plot_responses, pyplot
+    from ..core.plots import (
+        TEXT_WIDTH,
+        _figure,
+        _plot_distinct,
+        _savefig,
+        legible,
+        plot_geometry,
+        plot_responses,
+        pyplot,
+    )
 
     plt = pyplot()
 
@@ -120,28 +129,44 @@ def section_analytic(out: Path, seed: np.random.SeedSequence) -> Section:
     t_inf = {m: response(g, [np.inf], model=m).F[0] for m in models}
     cap = capture(g).F_inf
 
-    fig, axes = plt.subplots(1, 4, figsize=(20, 4.2))
+    fig, axes = _figure(2, 2, figsize=(TEXT_WIDTH, 5.2))
+    axes = axes.ravel()
     plot_geometry(g, ax=axes[0])
-    axes[0].set_title("paper topology (x-z), receiver image dashed")
+    axes[0].set_title("paper topology (x-z); image dashed")
     plot_responses(list(res.values()), ax=axes[1])
-    axes[1].set_title("cumulative absorbed fraction F(t)")
-    for m, r in res.items():
-        axes[2].step(edges[1:], bin_counts(r.F, N), where="pre", label=m, lw=1)
+    axes[1].set_title("F(t)")
+    drawn = []
+    for k, (m, r) in enumerate(res.items()):
+        _plot_distinct(
+            axes[2],
+            drawn,
+            m,
+            edges[1:],
+            bin_counts(r.F, N),
+            k,
+            {"lw": 1},
+            plot=lambda x, y, **kw: axes[2].step(x, y, where="pre", **kw),
+        )
     axes[2].set_xlabel("time t (s)")
-    axes[2].set_ylabel("expected molecules per 5 ms bin (N = 1e6)")
+    axes[2].set_ylabel("molecules per 5 ms bin (N = 1e6)")
     axes[2].set_xlim(0, 0.6)
-    axes[2].legend()
     axes[2].grid(alpha=0.3)
     if "exact" in res:
+        drawn = []
         for m in models[1:]:
-            axes[3].plot(edges, res[m].F - res["exact"].F, label=m, color=f"C{models.index(m)}")
+            k = models.index(m)
+            err = res[m].F - res["exact"].F
+            _plot_distinct(axes[3], drawn, m, edges, err, k, {"color": f"C{k}"})
         axes[3].axhline(0, color="k", lw=0.5)
         axes[3].set_title("model − exact")
     axes[3].set_xlabel("time t (s)")
     axes[3].set_ylabel("F error")
-    axes[3].legend()
     axes[3].grid(alpha=0.3)
-    fig.tight_layout()
+    # one legend for the three curve panels (same colour and dash per model in each)
+    handles, labels = axes[1].get_legend_handles_labels()
+    axes[1].get_legend().remove()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    legible(fig)
     _savefig(fig, out / "analytic_paper.png")
     plt.close(fig)
 

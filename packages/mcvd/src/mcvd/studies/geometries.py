@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.plots import _ax, _savefig
+from ..core.plots import COLUMN_WIDTH, _ax, _legend, _savefig, legible
 from .accuracy import DEFAULT_TIMES, GEOMETRY_CASES, GEOMETRY_GAPS, AccuracyMap, accuracy_map
 
 __all__ = [
@@ -111,7 +111,7 @@ def plot_geometries(amap: AccuracyMap, *, ax=None):
     >>> amap = geometry_map(["free"], cases=["corner"], gaps=[5.0, 10.0], times=[1.0])
     >>> fig = plot_geometries(amap)
     """
-    ax = _ax(ax, figsize=(6.0, 4.0))
+    ax = _ax(ax, figsize=(COLUMN_WIDTH, 3.6))
     worst = amap.max_abs_error(finite_times=True)  # (M, P, G)
     top = 1.0
     markers = "osD^vP*X"
@@ -131,13 +131,13 @@ def plot_geometries(amap: AccuracyMap, *, ax=None):
     for p, case in enumerate(amap.placements):
         ax.plot([], [], markers[p % len(markers)], color="0.4", label=case)
     ax.axhline(top, color="0.7", lw=0.8, ls=":")
-    ax.text(amap.gaps.min(), top, " refused", va="bottom", fontsize=7, color="0.4")
+    ax.text(amap.gaps.min(), top, " refused", va="bottom", color="0.4")
     ax.set_xlabel("receiver–wall gap (µm)")
     t_max = amap.times[np.isfinite(amap.times)].max()
     ax.set_ylabel(f"max |F − F_exact| (t ≤ {t_max:g} s)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2)
-    return ax.figure
+    _legend(ax)
+    return legible(ax.figure)
 
 
 def geometry_report(out, *, amap: AccuracyMap | None = None) -> str:
