@@ -44,27 +44,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _threads import THREADS  # before NumPy/torch: it sets the BLAS thread count
 
-def _threads_from_argv() -> int | None:
-    """``--threads N`` must act before NumPy/torch load their BLAS, so it is read here."""
-    if "--threads" in sys.argv:
-        n = sys.argv[sys.argv.index("--threads") + 1]
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = n
-        return int(n)
-    return None
-
-
-THREADS = _threads_from_argv()
-
-import dmfsharp as dmf  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.sparse.linalg import LinearOperator, eigsh  # noqa: E402
+# isort: split
+import dmfsharp as dmf
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 
 def _torch_hvp_operator(fac: dmf.Factorization, scale: float):

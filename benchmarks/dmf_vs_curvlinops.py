@@ -33,20 +33,10 @@ import sys
 import time
 from pathlib import Path
 
+from _threads import THREADS  # before NumPy/torch: it sets the BLAS thread count
 
-def _threads_from_argv() -> int | None:
-    """``--threads N`` must act before NumPy/torch load their BLAS, so it is read here."""
-    if "--threads" in sys.argv:
-        n = sys.argv[sys.argv.index("--threads") + 1]
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = n
-        return int(n)
-    return None
-
-
-THREADS = _threads_from_argv()
-
-import numpy as np  # noqa: E402
+# isort: split
+import numpy as np
 
 try:
     import curvlinops
@@ -58,8 +48,8 @@ except ImportError as exc:  # one clear line, no traceback
     )
     sys.exit(0)
 
-import dmfsharp as dmf  # noqa: E402
-from scipy.sparse.linalg import eigsh  # noqa: E402
+import dmfsharp as dmf
+from scipy.sparse.linalg import eigsh
 
 if THREADS is not None:
     torch.set_num_threads(THREADS)
