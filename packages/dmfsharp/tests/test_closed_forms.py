@@ -62,7 +62,7 @@ def test_depth2_spectral_norm_example_from_the_spec():
     assert [cl.name for cl in report.violated] == ["constant-a-sufficient"]
 
 
-def test_spec_counterexample_402_vs_408():
+def test_s_bound_counterexample_402_vs_408():
     fac = dmf.Factorization([np.diag([2.0, 1.0]), np.diag([1.0, 10.0]), np.eye(2)])
     b = dmf.spectral_norm_bound(fac, 1.0)
     assert b.value == pytest.approx(408.0, rel=1e-14)

@@ -254,7 +254,7 @@ def test_sharpness_scales_with_2c_and_validates_arguments():
         dmf.sharpness(dmf.gaussian_minimizer((2, 2, 2), rng=0), method="scalar-closed-form")
 
 
-def test_spec_counterexample_exact_value():
+def test_s_bound_counterexample_exact_value():
     fac = dmf.Factorization([np.diag([2.0, 1.0]), np.diag([1.0, 10.0]), np.eye(2)])
     for method in ("dense-K", "lanczos-K", "dense-hessian", "lanczos-hvp"):
         assert dmf.sharpness(fac, 1.0, method=method, rng=0).lambda_max == pytest.approx(

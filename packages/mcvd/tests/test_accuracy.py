@@ -44,7 +44,7 @@ def test_capture_errors_are_independent_cross_checks():
     cap = amap.max_abs_error(finite_times=False)
     assert np.all(cap[0] < 1e-8)
     assert np.all(amap.error[1, :, :, -1] < 0)
-    # the paper's topology: kamber2024 capture 7 % below the exact one (spec §5: 7-24 %)
+    # the paper's topology: kamber2024 capture 7 % below the exact one (7-24 % in the geometries measured)
     paper = accuracy_map(["kamber2024"], gaps=[5.0], placements=["on-plane"], times=[math.inf])
     rel = paper.error[0, 0, 0, 0] / paper.F_reference[0, 0, 0]
     assert -0.24 <= rel <= -0.07

@@ -1,4 +1,4 @@
-"""Analytic channel models (issue 4): free space, Kelvin capture, image models, registry."""
+"""Analytic channel models: free space, Kelvin capture, image models, registry."""
 
 import math
 
@@ -27,7 +27,7 @@ PAPER = Geometry.simple(D, (0, 0, 10), [((10, 0, 0), 5)], [((0, 0, 0), (1, 0, 0)
 
 # ----------------------------------------------------------------------------- free space
 def test_free_space_reference_numbers():
-    # independent reference numbers from the issue (r0 = 10, r = 5, D = 79.4)
+    # independent reference numbers (r0 = 10, r = 5, D = 79.4)
     assert free_peak_time(10, 5, D) == pytest.approx(0.05248, abs=5e-6)
     assert float(free_F(0.5, 10, 5, D)) == pytest.approx(0.28736, abs=5e-6)
     assert float(free_F(2.0, 10, 5, D)) == pytest.approx(0.38952, abs=5e-6)
@@ -166,7 +166,7 @@ def test_capture_uses_the_exact_static_limit_where_series_diverges():
 
 # ----------------------------------------------------------------------------- paper's model
 def _spec_formula(tx, c_i, r, t, variant):
-    """Literal transcription of spec §4 (angle form) for one plane x = 0."""
+    """Literal transcription of the paper's two-sphere formula (angle form) for one plane x = 0."""
     tx, c_i = np.asarray(tx, float), np.asarray(c_i, float)
     c_j = c_i * np.array([-1, 1, 1])
     r_i = r_j = r
@@ -352,7 +352,7 @@ def test_erfc_sum_rate_matches_derivative():
 
 @pytest.mark.slow
 def test_higher_order_accuracy_map_goal():
-    # issue 6 goal: max error <= 1/5 of the paper model's over the accuracy-map grid (exact ref.)
+    # goal: max error <= 1/5 of the paper model's over the accuracy-map grid (exact ref.)
     times = (*np.geomspace(0.02, 2, 25), np.inf)
     am = accuracy_map(models=["kamber2024", "images-ho"], times=times)
     err = np.abs(am.error)

@@ -1,4 +1,4 @@
-"""Geometry, image systems and scenario files (issue 4): validation and image maps."""
+"""Geometry, image systems and scenario files: validation and image maps."""
 
 import copy
 import json

@@ -173,7 +173,7 @@ def test_end_of_step_undercounts_at_paper_dt():
 
 def test_half_space_equals_free_space_with_image_receiver():
     # TX on the plane x = 0, RX at (10, 0, 0): reflected motion = folded free motion, so the
-    # half-space count equals the free-space count of RX + its mirror image (spec §3)
+    # half-space count equals the free-space count of RX + its mirror image (method of images)
     n, dt, T = 100_000, 1e-3, 0.3
     tx = ((0.0, 0.0, 10.0),)
     half = params(dt, T, n, tx=tx, plane_point=((0.0, 0, 0),), plane_normal=((1.0, 0, 0),))

@@ -327,7 +327,7 @@ def spectral_norm_bound(
     >>> import numpy as np
     >>> from dmfsharp import Factorization
     >>> fac = Factorization([np.diag([2.0, 1.0]), np.diag([1.0, 10.0]), np.eye(2)])
-    >>> b = spectral_norm_bound(fac, scale=1.0)    # the spec's counterexample: lambda_max = 402
+    >>> b = spectral_norm_bound(fac, scale=1.0)    # the counterexample to S = lambda_max: 402
     >>> round(b.value, 9), b.aligned
     (408.0, False)
     """
@@ -433,11 +433,11 @@ def check_claims(
 ) -> ClaimsReport:
     """Evaluate the sharpness claims (derived facts and the paper's abstract) on one minimizer.
 
-    Claims (``spec``: proved; ``paper``: quoted, tested here):
+    Claims (``derived``: proved from first principles; ``paper``: quoted, tested here):
 
-    * ``lower-bound`` (spec): ``lambda_max >= 2c L sigma_1^{2(L-1)/L}``.
-    * ``S-bound`` (spec): ``S >= lambda_max``, with equality iff aligned.
-    * ``frobenius-balanced-is-flattest`` (spec): a Frobenius-balanced minimizer is flattest.
+    * ``lower-bound`` (derived): ``lambda_max >= 2c L sigma_1^{2(L-1)/L}``.
+    * ``S-bound`` (derived): ``S >= lambda_max``, with equality iff aligned.
+    * ``frobenius-balanced-is-flattest`` (derived): a Frobenius-balanced minimizer is flattest.
     * ``constant-a-sufficient`` (paper): constant ``a_k = ||A_k||_2 ||B_k||_2`` implies flattest.
       Not true as literally stated: e.g. ``M = [0.5]``, ``W_1 = (1, 0)^T``,
       ``W_2 = (0.5, sqrt(3)/2)`` has ``a = (1, 1)`` but ``lambda_max = 4c > 2c``.

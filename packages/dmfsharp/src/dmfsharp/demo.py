@@ -271,7 +271,7 @@ def section_exact_vs_dense(out: Path, seed: np.random.SeedSequence) -> Section:
         ("Gaussian depth 5", gaussian_minimizer((5, 8, 8, 8, 8, 4), rng=s_d5)),
         ("balanced depth 5", bal),
         (
-            "spec counterexample",
+            "S-bound counterexample",
             Factorization([np.diag([2.0, 1.0]), np.diag([1.0, 10.0]), np.eye(2)]),
         ),
     ]

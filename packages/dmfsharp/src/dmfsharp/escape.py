@@ -643,7 +643,7 @@ def check_escape_claims(
         ),
         Claim(
             "no_convergence_beyond_flattest",
-            "eta > 2/lambda_flattest: GD converges to no minimizer (spec)",
+            "eta > 2/lambda_flattest: GD converges to no minimizer (no stable minimizer exists)",
             True,
             beyond["converged"] == 0,
             f"{n_minimizers} runs: {beyond['oscillating']} oscillating, "

@@ -392,7 +392,7 @@ def sharpness(
     >>> import numpy as np
     >>> from dmfsharp import Factorization
     >>> fac = Factorization([np.diag([2.0, 1.0]), np.diag([1.0, 10.0]), np.eye(2)])
-    >>> res = sharpness(fac, scale=1.0)        # the spec's counterexample, c = 1
+    >>> res = sharpness(fac, scale=1.0)        # the counterexample to S = lambda_max, c = 1
     >>> round(res.lambda_max, 9), res.method, res.is_minimizer
     (402.0, 'dense-K', True)
     """
