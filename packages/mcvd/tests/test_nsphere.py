@@ -384,7 +384,9 @@ def test_closed_forms_refuse_outside_their_validity():
 @pytest.mark.slow
 @pytest.mark.parametrize("gap", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
 def test_reproduces_two_sphere_solver_on_the_accuracy_map(gap):
-    """Every geometry of the accuracy map (measured: max |ΔF| 2.2e-11, orders up to 40)."""
+    """Every geometry of the accuracy map at the exact model's default tolerance, 1e-9 (measured:
+    max |ΔF| 2.2e-11, orders up to 38; at tol 1e-10 the receiver 0.1 µm from the plane with the
+    transmitter on the plane needs order 48, above the default cap of 40, and is refused)."""
     from mcvd.studies.accuracy import PLACEMENTS, placement_geometry
 
     t = np.array([0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, np.inf])
@@ -392,5 +394,5 @@ def test_reproduces_two_sphere_solver_on_the_accuracy_map(gap):
         g = placement_geometry(gap, place)
         rx, tx = np.array(g.receivers[0].center), g.transmitter.position
         two = exact_response(tx, [rx, rx * [-1, 1, 1]], [A, A], D, t, tol=1e-10)
-        res = nsphere_response(tx, [rx], [A], D, t, planes=g.planes, tol=1e-10)
+        res = nsphere_response(tx, [rx], [A], D, t, planes=g.planes, tol=1e-9)
         np.testing.assert_allclose(res.F, two.F, rtol=0, atol=1e-9)
