@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["EXTRAS", "MissingExtraError", "require"]
-
-#: Which ``pip install 'dmfsharp[...]'`` extra provides each optional module.
-EXTRAS = {"matplotlib": "plot", "distributed": "dask", "numba": "fast", "torch": "torch"}
+__all__ = ["MissingExtraError", "require"]
 
 
 class MissingExtraError(ImportError):
