@@ -40,22 +40,29 @@ __all__ = ["REDUCTIONS", "Data"]
 REDUCTIONS = ("mean", "sum")
 
 
+def _is_tensor(value) -> bool:
+    """Whether ``value`` is a torch tensor (checked without importing torch)."""
+    return type(value).__module__.split(".")[0] == "torch"
+
+
+def _tensor_to_numpy(t, name: str) -> np.ndarray:
+    """A torch tensor (any dtype/device, with or without grad) as a float64 NumPy array (it may
+    share memory with ``t``: copy it before keeping it)."""
+    t = t.detach().cpu()
+    if t.is_complex():
+        raise TypeError(f"{name}: complex entries are not supported; pass a real tensor")
+    return t.double().numpy()
+
+
 def _as_numpy(value, name: str) -> np.ndarray:
-    """A torch tensor (any dtype/device, with or without grad) or array-like as a NumPy array."""
-    if type(value).__module__.split(".")[0] == "torch":
-        value = value.detach().cpu()
-        if value.is_complex():
-            raise TypeError(f"{name}: complex entries are not supported; pass a real tensor")
-        if not value.is_floating_point():
-            value = value.double()
-        value = value.double().numpy()
-    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    if getattr(arr, "ndim", 2) == 1:
+    """A torch tensor or array-like as a new float64 2-D NumPy array."""
+    arr = np.asarray(_tensor_to_numpy(value, name) if _is_tensor(value) else value)
+    if arr.ndim == 1:
         raise ValueError(
             f"{name}: expected a 2-D array (one sample per row), got shape {arr.shape}; "
             "for a single feature or output use .reshape(-1, 1)"
         )
-    return real_matrix(value, name)
+    return real_matrix(arr, name)
 
 
 class Data:

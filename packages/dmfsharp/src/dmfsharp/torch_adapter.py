@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .data import Data
+from .data import Data, _is_tensor, _tensor_to_numpy
 from .factorization import Factorization
 
 __all__ = ["MSE_REDUCTIONS", "from_torch", "to_torch", "torch_sharpness", "weights_from_torch"]
@@ -38,13 +38,6 @@ def _import_torch():
             "the torch adapter needs PyTorch: pip install 'dmfsharp[torch]'"
         ) from None
     return torch
-
-
-def _tensor_to_numpy(t, name: str) -> np.ndarray:
-    t = t.detach().cpu()
-    if t.is_complex():
-        raise TypeError(f"{name}: complex tensors are not supported")
-    return t.double().numpy().copy()
 
 
 def weights_from_torch(model) -> list[np.ndarray]:
@@ -84,7 +77,7 @@ def weights_from_torch(model) -> list[np.ndarray]:
                 f"model: the state dict has entries {bad[:3]} besides layer weights; only "
                 "bias-free nn.Linear layers are supported"
             )
-        ws = [_tensor_to_numpy(v, f"model[{k!r}]") for k, v in model.items()]
+        ws = [_tensor_to_numpy(v, f"model[{k!r}]").copy() for k, v in model.items()]
         if not ws:
             raise ValueError("model: no layers")
         return ws
@@ -116,7 +109,7 @@ def weights_from_torch(model) -> list[np.ndarray]:
             )
         if layer.bias is not None:
             raise ValueError(f"model[{k}]: has a bias; build it with nn.Linear(..., bias=False)")
-        weights.append(_tensor_to_numpy(layer.weight, f"model[{k}].weight"))
+        weights.append(_tensor_to_numpy(layer.weight, f"model[{k}].weight").copy())
     return weights
 
 
@@ -163,7 +156,7 @@ def from_torch(model, target=None, *, data: Data | None = None) -> Factorization
             "the factorization loss c||P - M||^2"
         )
     weights = weights_from_torch(model)
-    if target is not None and type(target).__module__.split(".")[0] == "torch":
+    if target is not None and _is_tensor(target):
         target = _tensor_to_numpy(target, "target")
     return Factorization(weights, target=target, data=data)
 
