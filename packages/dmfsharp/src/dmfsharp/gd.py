@@ -150,9 +150,12 @@ class _Batch:
         self.flat = np.stack([f.to_vector() for f in facs])
         self.grad = np.empty_like(self.flat)
         self.target = np.stack([np.asarray(f.fit_target) for f in facs])  # (B, d_L, r)
-        self.target_norm = np.sqrt(np.sum(self.target**2, axis=(1, 2)))
-        if self.F is not None:  # the normal-equation scale ||Y X^T|| = ||Y Q F^T||
-            self.target_norm = np.linalg.norm(self.target @ self.F.T, axis=(1, 2))
+        if self.F is None:
+            norm = np.sqrt(np.sum(self.target**2, axis=(1, 2)))
+        else:  # the normal-equation scale ||Y X^T|| = ||Y Q F^T||
+            norm = np.linalg.norm(self.target @ self.F.T, axis=(1, 2))
+        # the denominator of the relative residual (floored: a zero target stays finite)
+        self.target_norm = np.maximum(norm, 1e-300)
         self.rel = np.zeros(self.B)
         offsets = np.cumsum([0] + [dims[k + 1] * dims[k] for k in range(self.L)])
         self.W = [self._view(self.flat, offsets, k) for k in range(self.L)]
@@ -177,9 +180,7 @@ class _Batch:
             np.multiply(pre, suf, out=self.grad)
             self.grad *= (c2 * r)[:, None]
             loss = self.c * r * r
-            self.rel = np.sqrt(np.maximum(loss, 0.0) / self.c) / np.maximum(
-                self.target_norm, 1e-300
-            )
+            self.rel = np.sqrt(np.maximum(loss, 0.0) / self.c) / self.target_norm
             return loss
         W, L, F = self.W, self.L, self.F
         rights = [None] * L
@@ -192,12 +193,10 @@ class _Batch:
         r = prod - self.target
         loss = self.c * np.einsum("bij,bij->b", r, r)
         if F is None:
-            self.rel = np.sqrt(np.maximum(loss, 0.0) / self.c) / np.maximum(
-                self.target_norm, 1e-300
-            )
+            self.rel = np.sqrt(np.maximum(loss, 0.0) / self.c) / self.target_norm
         else:
             loss = loss + self.c * self.const
-            self.rel = np.linalg.norm(r @ F.T, axis=(1, 2)) / np.maximum(self.target_norm, 1e-300)
+            self.rel = np.linalg.norm(r @ F.T, axis=(1, 2)) / self.target_norm
         t = c2 * r
         for k in range(L - 1, 0, -1):
             np.matmul(t, rights[k].swapaxes(-1, -2), out=self.G[k])
@@ -358,7 +357,6 @@ def gd_batch(
         bound = 1e6 * np.maximum(np.maximum(loss0, scale_loss), 1e-300)
     else:
         bound = np.full(B, check_positive(divergence_bound, "divergence_bound"))
-    target_norm = np.maximum(batch.target_norm, 1e-300)
     stop_tol = -1.0 if stop_rtol is None else stop_rtol
     try:
         stop_after_distance = float(stop_after_distance)
@@ -389,7 +387,7 @@ def gd_batch(
         m = np.ascontiguousarray(batch.m)
         while True:  # short calls: a KeyboardInterrupt stops the run between two of them
             done_flag = loop(
-                batch.flat, m, eta, c, ref_flat, dir_flat, bound, target_norm, stop_tol,
+                batch.flat, m, eta, c, ref_flat, dir_flat, bound, batch.target_norm, stop_tol,
                 stop_after_distance, steps, record_every, keep_iterates, rec_steps, rec, iters,
                 n_valid, codes, taken, running, state, int(state[0]) + chunk,
             )  # fmt: skip
