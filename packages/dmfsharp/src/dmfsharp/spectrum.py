@@ -535,10 +535,10 @@ WARM_RANDOM_MIX = 1e-2
 WARM_MIN_PRODUCTS = 4
 
 
-def _warm_lanczos(matvec, v0, tol, maxiter, rng=DEFAULT_SEED):
+def _warm_lanczos(matvec, v0, tol, maxiter):
     budget = 1000 if maxiter is None else 40 * maxiter
     v0 = np.asarray(v0, dtype=np.float64).ravel()
-    noise = np.random.default_rng(rng).standard_normal(v0.size)
+    noise = np.random.default_rng(DEFAULT_SEED).standard_normal(v0.size)
     start = v0 / np.linalg.norm(v0) + WARM_RANDOM_MIX * noise / np.linalg.norm(noise)
     res = lanczos_top(
         matvec, start, tol=tol, max_matvecs=budget, min_matvecs=min(WARM_MIN_PRODUCTS, v0.size)
@@ -593,16 +593,14 @@ def _sharpness_lanczos_jtj(fac, c, *, tol, rng, maxiter, v0, **_):
     correspond)."""
     op = JtJOperator(fac)
     converged = True
-    if v0 is None:
+    if v0 is not None:
+        u, converged = _warm_lanczos(op.matvec, v0, tol, maxiter)
+        note = "exact: warm-started Lanczos on the parameter-side J^T J (minimizer)"
+    else:
         X0, _ = k_start(fac, FactoredKOperator(fac), rng)
         u0 = fac.join(jt_apply(fac, X0))
         if not np.any(u0):
             u0 = np.random.default_rng(rng).standard_normal(fac.n_params)
-    else:
-        u0 = v0
-    if v0 is not None:
-        u, converged = _warm_lanczos(op.matvec, u0, tol, maxiter)
-    else:
         try:
             _, v = eigsh(
                 op, k=1, which="LA", v0=u0, tol=tol, ncv=min(fac.n_params, 10), maxiter=maxiter
@@ -611,11 +609,9 @@ def _sharpness_lanczos_jtj(fac, c, *, tol, rng, maxiter, v0, **_):
         except ArpackNoConvergence as exc:
             converged = False
             u = exc.eigenvectors[:, 0] if exc.eigenvectors.size else u0
+        note = "exact: Lanczos on the parameter-side J^T J (minimizer)"
     n_mv = op.n_matvecs
     lam, vec, eres = _finish_jtj(fac, c, op, u)
-    note = "exact: Lanczos on the parameter-side J^T J (minimizer)"
-    if v0 is not None:
-        note = "exact: warm-started Lanczos on the parameter-side J^T J (minimizer)"
     if not converged:
         note += " DID NOT CONVERGE: value is a lower bound"
     return lam, vec, n_mv, converged, eres, note
