@@ -40,6 +40,13 @@ def _import_torch():
     return torch
 
 
+def _mse_data(X, Y, reduction: str) -> tuple[Data, float]:
+    """The :class:`Data` and the scale ``c`` whose loss ``c * weight * ||P X - Y||^2`` is
+    ``nn.MSELoss(reduction=reduction)`` (``c = 1 / d_L`` for ``"mean"``, ``1`` for ``"sum"``)."""
+    data = Data(X, Y, reduction)
+    return data, (1.0 / data.out_features if reduction == "mean" else 1.0)
+
+
 def weights_from_torch(model) -> list[np.ndarray]:
     """The weights ``W_1, ..., W_L`` of a bias-free deep linear network, as float64 arrays.
 
@@ -205,10 +212,8 @@ def torch_sharpness(net, X, Y, reduction: str = "mean", **kwargs):
             "scale: set by the nn.MSELoss reduction (1/d_L for 'mean', 1 for 'sum'); use "
             "dmfsharp.sharpness(Factorization(weights, data=Data(X, Y)), scale=...) for others"
         )
-    data = Data(X, Y, reduction)
-    fac = from_torch(net, data=data)
-    scale = 1.0 / data.out_features if reduction == "mean" else 1.0
-    return sharpness(fac, scale, **kwargs)
+    data, scale = _mse_data(X, Y, reduction)
+    return sharpness(from_torch(net, data=data), scale, **kwargs)
 
 
 def to_torch(fac: Factorization, dtype=None):

@@ -26,6 +26,7 @@ from .data import Data
 from .derivatives import loss
 from .factorization import Factorization, check_positive, check_scale
 from .spectrum import sharpness
+from .torch_adapter import _mse_data, weights_from_torch
 
 __all__ = [
     "SharpnessTrack",
@@ -192,8 +193,7 @@ class SharpnessTracker:
         """A tracker of the Hessian of ``nn.MSELoss(reduction=reduction)(net(X), Y)``
         (``scale = 1 / d_L`` for ``"mean"``, ``1`` for ``"sum"``; see
         :func:`dmfsharp.torch_sharpness`)."""
-        data = Data(X, Y, reduction)
-        scale = 1.0 / data.out_features if reduction == "mean" else 1.0
+        data, scale = _mse_data(X, Y, reduction)
         return cls(data=data, scale=scale, **kwargs)
 
     def _factorization(self, point) -> Factorization:
@@ -202,8 +202,6 @@ class SharpnessTracker:
         if isinstance(point, list | tuple) and point and isinstance(point[0], np.ndarray):
             weights = list(point)
         else:
-            from .torch_adapter import weights_from_torch
-
             weights = weights_from_torch(point)
         if self.data is None and self.target is None:
             raise ValueError(
