@@ -64,6 +64,14 @@ def _kron_apply(G_cols: np.ndarray, H_rows: np.ndarray, L: int, Xs: np.ndarray) 
     return (Y @ H_rows).reshape(b, a, c)
 
 
+def _kron_sum_dense(G: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """The dense symmetric ``sum_k kron(G_k, H_k)`` of the stacks ``G`` (``(L, a, a)``) and
+    ``H`` (``(L, c, c)``), symmetrised against rounding."""
+    n = G.shape[1] * H.shape[1]
+    K = np.einsum("kab,kcd->acbd", G, H, optimize=True).reshape(n, n)
+    return 0.5 * (K + K.T)
+
+
 class _KBase(LinearOperator):
     """Common part of the two forms of ``K`` on C-order flattened ``p x r`` matrices."""
 
@@ -85,11 +93,9 @@ class _KBase(LinearOperator):
 
     def dense(self) -> np.ndarray:
         """The dense symmetric ``(p r, p r)`` matrix ``sum_k kron(G_k, H_k)``."""
-        n = self.shape[0]
         G = np.stack([self.fac.left(k, self.fac.lefts[k].T) for k in range(self.depth)])
         H = np.stack([self.fac.rights[k].T @ self.fac.rights[k] for k in range(self.depth)])
-        K = np.einsum("kab,kcd->acbd", G, H, optimize=True).reshape(n, n)
-        return 0.5 * (K + K.T)
+        return _kron_sum_dense(G, H)
 
     def _matvec(self, x):
         return self.apply(np.reshape(x, (self.dl, self.d0))).ravel()
@@ -141,9 +147,7 @@ class KOperator(_KBase):
         return self.H_stack @ V
 
     def dense(self) -> np.ndarray:
-        n = self.shape[0]
-        K = np.einsum("kab,kcd->acbd", self.G_stack, self.H_stack, optimize=True).reshape(n, n)
-        return 0.5 * (K + K.T)
+        return _kron_sum_dense(self.G_stack, self.H_stack)
 
 
 # ---------------------------------------------------------------------------------- factored
@@ -339,8 +343,7 @@ def _projected_top(Gp: np.ndarray, Hp: np.ndarray, Y0: np.ndarray | None):
     q = Hp.shape[1]
     n = p * q
     if n <= PROJECTED_DENSE_MAX:
-        Kp = np.einsum("kab,kcd->acbd", Gp, Hp, optimize=True).reshape(n, n)
-        w, v = scipy.linalg.eigh(0.5 * (Kp + Kp.T), subset_by_index=[n - 1, n - 1])
+        w, v = scipy.linalg.eigh(_kron_sum_dense(Gp, Hp), subset_by_index=[n - 1, n - 1])
         return float(w[0]), v[:, 0].reshape(p, q)
     G_cols, H_rows = Gp.reshape(L * p, p), Hp.reshape(L * q, q)
     op = LinearOperator(
