@@ -1,4 +1,5 @@
-"""Packaging: the version is defined once and the typing marker ships inside the package."""
+"""Packaging: the version is defined once, the typing marker ships inside the package, and the
+public names are listed alike in `__all__` and the lazy-import table."""
 
 import importlib.metadata
 from importlib import resources
@@ -14,3 +15,11 @@ def test_version_is_the_installed_metadata_version():
 
 def test_package_ships_the_typing_marker():
     assert resources.files("dmfsharp").joinpath("py.typed").is_file()
+
+
+def test_public_names_are_listed_alike_and_resolve():
+    # __all__ (read by static tools and the API docs) and the lazy-import table of
+    # dmfsharp/__init__.py are two hand-kept lists of the same names
+    assert set(dmfsharp.__all__) == set(dmfsharp._NAMES) | {"__version__"}
+    for name in dmfsharp.__all__:
+        assert getattr(dmfsharp, name) is not None, name
