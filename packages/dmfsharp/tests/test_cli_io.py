@@ -196,3 +196,14 @@ def test_package_imports_without_touching_torch():
     code = "import sys, dmfsharp; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_parser_builds_without_scipy():
+    # every command (--help, --version, a bad option) builds the parser first: it must not pull in
+    # the library's numerical modules, which the subcommands import when they run
+    code = (
+        "import sys\nfrom dmfsharp.cli import build_parser\nbuild_parser()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

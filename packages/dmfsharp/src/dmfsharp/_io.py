@@ -16,6 +16,10 @@ __all__ = ["atomic_write", "check_output_folder", "sniff"]
 
 _MAGIC = {b"PK\x03\x04": "npz", b"PK\x05\x06": "npz", b"\x93NUMPY": "npy"}
 
+#: File formats of the figures (``dmfsharp.figures.FIGURE_FORMATS``); defined here so that the
+#: command line's parser has them without importing the figures (and scipy) at every start.
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
 
 def check_output_folder(path: str | os.PathLike, what: str = "output") -> Path:
     """``Path(path)``, or one clear ``ValueError`` when its folder does not exist.

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from ._io import FIGURE_FORMATS
 from ._optional import MissingExtraError
 
 #: Exit status after Ctrl-C (128 + SIGINT, the shell convention).
@@ -337,8 +338,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=["fig1", "matrix"], help="which figure")
     p.add_argument("-o", "--output", type=Path, default=Path("out/dmfsharp"), help="folder")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (integer >= 0)")
-    from .figures import FIGURE_FORMATS
-
     p.add_argument(
         "--format", choices=FIGURE_FORMATS, default="png", help="file format (default png)"
     )

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _io
 from ._io import atomic_write
 from ._optional import require
 from .closed_forms import flattest_sharpness
@@ -717,7 +718,7 @@ COLUMN_WIDTH, TEXT_WIDTH = 3.3, 6.9
 #: Smallest font size (points) of any text in the library's figures.
 FONT_SIZE = 8
 #: File formats :func:`save_figure` (and ``dmfsharp figure --format``) write.
-FIGURE_FORMATS = ("png", "pdf", "svg")
+FIGURE_FORMATS = _io.FIGURE_FORMATS
 
 
 def curvature_label(quantity: str, scale: float, *, short: bool = False, sep: str = " ") -> str:
