@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -213,11 +212,10 @@ def main() -> None:
     if not args.skip_large:
         result["part2"] = part2(50, w2, args.seed)
     if args.json is not None:
+        from dmfsharp._io import atomic_write
+
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.json.parent, suffix=".json")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(result, fh, indent=2)
-        os.replace(tmp, args.json)
+        atomic_write(args.json, lambda fh: json.dump(result, fh, indent=2), binary=False)
         print(f"wrote {args.json}")
 
 
