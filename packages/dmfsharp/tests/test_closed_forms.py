@@ -49,7 +49,7 @@ def test_depth2_closed_form_equals_exact(seed):
     assert b.aligned and b.value == pytest.approx(lam, rel=1e-12)  # S exact at depth 2
 
 
-def test_depth2_spectral_norm_example_from_the_spec():
+def test_depth2_counterexample_to_constant_a_sufficient():
     # M = [0.5], W_1 = (1, 0)^T, W_2 = (0.5, sqrt(3)/2): equal spectral norms 1, not flattest
     fac = dmf.Factorization([np.array([[1.0], [0.0]]), np.array([[0.5, np.sqrt(3) / 2]])])
     for c in (0.5, 1.0):

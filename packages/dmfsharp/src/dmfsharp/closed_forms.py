@@ -363,8 +363,8 @@ class Claim:
     name : str
         Short identifier.
     statement : str
-        The claim in words, with its source (``spec`` = proved in the spec; ``paper`` = quoted
-        from the paper's abstract, to be tested).
+        The claim in words, with its source (``derived`` = proved from first principles;
+        ``paper`` = quoted from the paper's abstract, to be tested).
     applies : bool
         Whether the factorization meets the claim's hypothesis.
     holds : bool or None
@@ -483,21 +483,21 @@ def check_claims(
     claims = (
         Claim(
             "lower-bound",
-            "spec: lambda_max >= 2c L sigma_1^(2(L-1)/L)",
+            "derived: lambda_max >= 2c L sigma_1^(2(L-1)/L)",
             True,
             bool(lam >= flat * (1 - rtol)),
             nums,
         ),
         Claim(
             "S-bound",
-            "spec: S >= lambda_max, equality iff aligned",
+            "derived: S >= lambda_max, equality iff aligned",
             True,
             bool(bound.value >= lam * (1 - rtol) and bound.aligned == s_tight),
             f"S={bound.value:.6g}, lambda_max={lam:.6g}, aligned={bound.aligned}",
         ),
         Claim(
             "frobenius-balanced-is-flattest",
-            "spec: Frobenius-balanced => flattest",
+            "derived: Frobenius-balanced => flattest",
             bal.is_frobenius_balanced,
             is_flat if bal.is_frobenius_balanced else None,
             f"max imbalance={bal.frobenius_imbalance.max(initial=0.0):.2e}, {nums}",

@@ -621,7 +621,7 @@ def check_escape_claims(
         ),
         Claim(
             "stay_below",
-            "no escape when eta = (2/lambda_max)(1 - delta) (spec, linear stability)",
+            "no escape when eta = (2/lambda_max)(1 - delta) (linear stability)",
             True,
             counts["below"]["stayed"] == n_dir,
             f"{counts['below']['stayed']}/{n_dir} runs stayed",
