@@ -379,6 +379,16 @@ def test_tracker_along_a_torch_training_run_matches_a_fresh_solve():
     assert again.lambda_max[0] == pytest.approx(track.lambda_max[-1], rel=1e-9)
 
 
+def test_tracker_refuses_a_non_integer_step_and_too_few_steps():
+    _, fac, *_ = CASES[0]
+    tracker = dmf.SharpnessTracker()
+    with pytest.raises(TypeError, match=r"step: expected an integer, got 2\.5"):
+        tracker.update(fac, step=2.5)  # never truncated to 2
+    assert tracker.update(fac, step=np.int64(3)).step == 3
+    with pytest.raises(ValueError, match="steps: 1 steps for more checkpoints"):
+        dmf.track_checkpoints([fac, fac], steps=[0])
+
+
 def test_numpy_gd_sharpness_trace_is_warm_started_and_exact():
     _, fac, *_ = CASES[2]
     start = fac.with_vector(

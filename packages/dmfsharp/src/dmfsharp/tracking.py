@@ -24,7 +24,7 @@ import numpy as np
 
 from .data import Data
 from .derivatives import loss
-from .factorization import Factorization, check_positive, check_scale
+from .factorization import Factorization, check_count, check_positive, check_scale
 from .spectrum import sharpness
 from .torch_adapter import _mse_data, weights_from_torch
 
@@ -224,6 +224,7 @@ class SharpnessTracker:
         -------
         TrackPoint
         """
+        step = len(self._points) if step is None else check_count(step, "step", minimum=0)
         fac = self._factorization(point)
         if self._reduction is None and fac.data is not None:
             self._reduction = fac.data.reduction
@@ -231,7 +232,7 @@ class SharpnessTracker:
         res = sharpness(fac, self.scale, tol=self.tol, method=self.method, v0=v0)
         self._v = res.flat_eigenvector()
         pt = TrackPoint(
-            step=len(self._points) if step is None else int(step),
+            step=step,
             lambda_max=res.lambda_max,
             eigen_residual=res.eigen_residual,
             n_matvecs=res.n_matvecs,
@@ -293,6 +294,8 @@ def track_checkpoints(
     tracker = SharpnessTracker(data=data, target=target, scale=scale, **kwargs)
     step_list = None if steps is None else list(steps)
     for i, ck in enumerate(checkpoints):
+        if step_list is not None and i == len(step_list):
+            raise ValueError(f"steps: {len(step_list)} steps for more checkpoints than that")
         tracker.update(ck, step=i if step_list is None else step_list[i])
     return tracker.track
 
