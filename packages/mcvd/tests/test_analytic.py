@@ -265,7 +265,7 @@ def test_higher_order_static_limit_is_the_capture():
         F = response(g, [1e9, np.inf], model="images-ho").F
         assert F[1] == pytest.approx(ref, abs=1e-9)
         assert F[0] == pytest.approx(ref, abs=1e-5)  # erfc(delta/a) ~ 1 - O(delta/a)
-    # first-order models fall short of it (spec: 7-24 % below)
+    # first-order models fall short of it (kamber2024: 7.1 % below on this topology)
     k = response(PAPER, [np.inf], model="kamber2024").F[0]
     assert k < capture(PAPER).F_inf * 0.95
 
