@@ -306,6 +306,9 @@ def test_corner_and_slab_models():
     )
     with pytest.raises(ValueError, match="parallel planes"):
         response(narrow, [np.inf], model="images-ho")
+    # t = 0 alone needs no image beyond the first period: F = 0 (not a refusal of t_max)
+    for m in (*HALF_MODELS, "exact"):
+        assert response(narrow, [0.0], model=m).F.tolist() == [0.0]
 
 
 def test_several_transmitters_superpose():

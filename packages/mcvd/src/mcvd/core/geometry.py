@@ -425,6 +425,28 @@ def _antiparallel(cos_angle: float) -> bool:
     return abs(float(cos_angle) + 1.0) < _ANGLE_TOL
 
 
+def _is_slab(planes: Sequence[Plane]) -> bool:
+    """Two parallel planes (facing each other once validated): an infinite image array."""
+    return len(planes) == 2 and _antiparallel(np.dot(planes[0].n, planes[1].n))
+
+
+def _slab_truncation(planes: Sequence[Plane], D: float, t_max: float, r_max: float, tol) -> int:
+    """Periods of the image array of ``planes`` for times up to ``t_max`` (s); 0 if no slab.
+
+    :func:`slab_periods` at tolerance ``tol`` for receivers of radius up to ``r_max`` (µm);
+    ``t_max = 0`` (only ``t = 0`` asked for) is taken as 1 ns, ``t_max = inf`` is refused in a
+    slab (every molecule is eventually absorbed there).
+    """
+    if not _is_slab(planes):
+        return 0
+    if not math.isfinite(t_max):
+        raise ValueError(
+            "times: t = inf is not available between two parallel planes (in a slab every "
+            "molecule is eventually absorbed; the image array does not converge)"
+        )
+    return slab_periods(slab_width(planes), D, max(t_max, 1e-9), r_max, tol)
+
+
 def slab_width(planes: Sequence[Plane]) -> float:
     """Width (µm) of the slab between two parallel planes facing each other.
 
@@ -694,7 +716,7 @@ class Geometry:
         ...                 [((0, 0, 0), (1, 0, 0)), ((12, 0, 0), (-1, 0, 0))]).is_slab
         True
         """
-        return len(self.planes) == 2 and _antiparallel(np.dot(self.planes[0].n, self.planes[1].n))
+        return _is_slab(self.planes)
 
     def images(self, n_periods: int = 0) -> ImageSystem:
         """Image system of the planes (see :func:`image_system`)."""
@@ -887,15 +909,8 @@ def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -
     """
     tol = check_tolerance(tol)
     geometry.require_analytic()
-    n_periods = 0
-    if geometry.is_slab:
-        if not math.isfinite(t_max):
-            raise ValueError(
-                "times: t = inf is not available between two parallel planes (in a slab every "
-                "molecule is eventually absorbed; the image array does not converge)"
-            )
-        r_max = max(s.radius for s in geometry.receivers)
-        n_periods = slab_periods(slab_width(geometry.planes), geometry.D, t_max, r_max, tol)
+    r_max = max(s.radius for s in geometry.receivers)
+    n_periods = _slab_truncation(geometry.planes, geometry.D, t_max, r_max, tol)
     system = geometry.images(n_periods)
     spheres, owner = [], []
     for i, s in enumerate(geometry.receivers):

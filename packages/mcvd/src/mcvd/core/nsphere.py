@@ -101,15 +101,7 @@ from .exact import (
     _union_bounds,
     exact_response,
 )
-from .geometry import (
-    Plane,
-    _finite_float,
-    absorbers,
-    as_times,
-    image_system,
-    slab_periods,
-    slab_width,
-)
+from .geometry import Plane, _finite_float, _slab_truncation, absorbers, as_times, image_system
 
 __all__ = [
     "DEFAULT_MAX_ORDER",
@@ -647,15 +639,8 @@ def _problem(
             raise ValueError(f"tx {tx.tolist()} is on the wrong side of a plane (behind it)")
         if np.any(p.signed_distance(centres) < radii * (1 - 1e-12)):
             raise ValueError("receivers must lie on the fluid side of every plane, not cut it")
-    n_periods, extra = 0, 0.0
-    if len(planes) == 2 and abs(float(planes[0].n @ planes[1].n) + 1.0) < 1e-9:
-        if not math.isfinite(t_max):
-            raise ValueError(
-                "times: t = inf is not available between two parallel planes (in a slab every "
-                "molecule is eventually absorbed; the image array does not converge)"
-            )
-        extra = 0.1 * tol
-        n_periods = slab_periods(slab_width(planes), D, max(t_max, 1e-9), float(radii.max()), extra)
+    n_periods = _slab_truncation(planes, D, t_max, float(radii.max()), 0.1 * tol)
+    extra = 0.1 * tol if n_periods else 0.0  # the omitted images of a slab
     return _Problem(tx, centres, radii, rates, planes, D, kd, n_periods, symmetry), extra
 
 
