@@ -101,7 +101,15 @@ from .exact import (
     _union_bounds,
     exact_response,
 )
-from .geometry import Plane, _finite_float, _slab_truncation, absorbers, as_times, image_system
+from .geometry import (
+    Plane,
+    _finite_float,
+    _slab_truncation,
+    absorbers,
+    as_times,
+    check_tolerance,
+    image_system,
+)
 
 __all__ = [
     "DEFAULT_MAX_ORDER",
@@ -629,6 +637,7 @@ def _problem(
     D = _finite_float(D, "D", positive=True)
     kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
     rates = _check_rates(reaction_rates, radii.size)
+    tol = check_tolerance(tol)
     planes = tuple(planes)
     for p in planes:
         if not isinstance(p, Plane):
@@ -681,7 +690,7 @@ def nsphere_response(
     degradation_rate : float, optional
         Degradation rate of the molecules (1/s, default 0).
     tol : float, optional
-        Target absolute error on F (default 1e-9).
+        Target absolute error on F (default 1e-9), between 1e-15 and 1e-2.
     window_ratio, max_nodes : optional
         Contour windows and their node cap (see :func:`mcvd.core.exact.exact_response`).
     max_order : int, optional
@@ -751,7 +760,8 @@ def nsphere_laplace(
         Laplace variables (1/s), off the branch cut ``s + k_d <= 0``; ``s = 0`` with
         ``k_d = 0`` is the static problem.
     tol : float, optional
-        Absolute tolerance of each value (adaptive order; floored at 1e-12 relative).
+        Absolute tolerance of each value, between 1e-15 and 1e-2 (adaptive order; floored at
+        1e-12 relative).
     max_order : int, optional
         Cap on the multipole order.
 
@@ -802,7 +812,7 @@ def nsphere_capture(
     D : float, optional
         Diffusion coefficient (µm²/s; only with reactive receivers or degradation).
     tol : float, optional
-        Absolute tolerance (adaptive order).
+        Absolute tolerance, between 1e-15 and 1e-2 (adaptive order).
     max_order : int, optional
         Cap on the multipole order.
 
