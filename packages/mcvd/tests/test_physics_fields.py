@@ -2,8 +2,10 @@
 
 import math
 
+import numpy as np
 import pytest
 from mcvd import capture, response, simulate
+from mcvd.core.freespace import free_F
 from mcvd.core.geometry import Geometry, Plane, Sphere, Transmitter
 from mcvd.core.scenario import ScenarioError, scenario_from_dict
 
@@ -46,6 +48,16 @@ def test_geometry_rejects_bad_physics_values():
         Sphere((10, 0, 0), 5, reaction_rate=math.nan)
     with pytest.raises(ValueError, match="degradation_rate must be >= 0"):
         Geometry(79.4, tx, [Sphere((10, 0, 0), 5)], [Plane((0, 0, 0), (1, 0, 0))], (), -0.1)
+    # the free-space closed forms check the rate as the receiver does (a string or bool is refused)
+    for bad, error, match in [
+        (-1.0, ValueError, "reaction_rate must be > 0"),
+        (math.nan, ValueError, "reaction_rate must be finite"),
+        ("20", TypeError, "reaction_rate must be a real number"),
+        (True, TypeError, "reaction_rate must be a real number"),
+    ]:
+        with pytest.raises(error, match=match):
+            free_F(0.5, 10.0, 5.0, 79.4, reaction_rate=bad)
+    assert Sphere((10, 0, 0), 5, reaction_rate=np.float64(np.inf)).is_absorbing
 
 
 @pytest.mark.parametrize("model", ["kamber2024", "kamber2024-conv", "images-ho"])

@@ -81,6 +81,13 @@ def _finite_float(value, name: str, *, positive: bool = False, nonneg: bool = Fa
     return x
 
 
+def _reaction_rate(value) -> float:
+    """A reaction rate (µm/s): a real number > 0, or ``inf`` (a perfectly absorbing receiver)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and value == math.inf:
+        return math.inf
+    return _finite_float(value, "reaction_rate", positive=True)
+
+
 def check_tolerance(tol, name: str = "tol", *, low: float = 1e-15, high: float = 1e-2) -> float:
     """Validate a tolerance: a finite real number in ``[low, high]``.
 
@@ -205,10 +212,7 @@ class Sphere:
     def __post_init__(self):
         object.__setattr__(self, "center", _vec3(self.center, "receiver center"))
         object.__setattr__(self, "radius", _finite_float(self.radius, "radius", positive=True))
-        k = self.reaction_rate
-        if not (isinstance(k, (int, float, np.integer, np.floating)) and k == math.inf):
-            k = _finite_float(k, "reaction_rate", positive=True)
-        object.__setattr__(self, "reaction_rate", float(k))
+        object.__setattr__(self, "reaction_rate", _reaction_rate(self.reaction_rate))
 
     @property
     def is_absorbing(self) -> bool:
