@@ -42,7 +42,7 @@ spheres.
 
 Galerkin projection: on each real receiver the boundary condition is projected onto its own
 ``Y_lm`` with a product rule (Gauss–Legendre in ``cos θ`` × trapezoid in ``φ``, ``n_θ = L + 1 +
-q`` and ``n_φ = 2 n_θ`` nodes, ``q = 2 + L//4``), exact for the receiver's own basis (its block is
+q`` and ``n_φ = 2 n_θ`` nodes, ``q = 2 + L//6``), exact for the receiver's own basis (its block is
 the identity) and for the other spheres' fields up to degree ``L + 1 + 2q``. The other spheres'
 fields are evaluated directly at the quadrature nodes (no translation operators). Their
 degree-``l`` component on a ball around receiver ``i`` is regular, proportional to ``i_l(κ ρ)``,
@@ -823,7 +823,7 @@ def nsphere_capture(
 
     Examples
     --------
-    Two touching-free equal spheres far from the transmitter (``F ≈ C/r``):
+    One absorbing sphere, ``F(∞) = a/r``:
 
     >>> F, err = nsphere_capture([0, 0, 10], [[0, 0, 0]], [5])
     >>> round(float(F[0]), 12), err <= 1e-12
@@ -852,7 +852,7 @@ def _single_transmitter(geometry):
 
 def _two_sphere_case(geometry):
     """The absorbing spheres (with images) when the axisymmetric two-sphere solver applies."""
-    if geometry.is_slab or len(geometry.planes) > 1:
+    if len(geometry.planes) > 1:  # a corner or a slab
         return None
     ab = absorbers(geometry)
     return ab if len(ab.spheres) <= 2 else None
