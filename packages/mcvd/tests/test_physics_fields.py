@@ -81,10 +81,15 @@ def test_capture_series_refuses_degradation():
 
 @pytest.mark.sim
 @pytest.mark.parametrize("method", ["fixed-step", "event"])
-def test_simulators_refuse_physics_they_do_not_model(method):
-    # each simulator states what it supports; until it models degradation it refuses it
+def test_simulators_take_the_physics_fields(method):
+    # both simulators model degradation (their accuracy: test_sim_reactive); the rate reaches the run
     sc = scenario_from_dict({**BASE, "degradation_rate": 1.0})
-    try:
-        simulate(sc, method, seed=1, executor="inline")
-    except ValueError as exc:
-        assert str(exc).startswith(f"degradation_rate: method '{method}' supports only")
+    assert simulate(sc, method, seed=1, executor="inline").metadata["degradation_rate"] == 1.0
+
+
+def test_the_smoldyn_export_refuses_physics_it_does_not_write():
+    from mcvd.sim.smoldyn import smoldyn_config
+
+    sc = scenario_from_dict({**BASE, "degradation_rate": 1.0})
+    with pytest.raises(ValueError, match="degradation_rate: the Smoldyn export supports only"):
+        smoldyn_config(sc)
