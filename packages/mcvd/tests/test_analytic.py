@@ -7,11 +7,10 @@ import pytest
 from mcvd.core.curves import halfspace_bounds
 from mcvd.core.exact import exact_capture
 from mcvd.core.freespace import erfc_sum, free_capture, free_F, free_f, free_peak_time
-from mcvd.core.geometry import Geometry, Sphere, Transmitter
+from mcvd.core.geometry import Geometry, Sphere, Transmitter, absorbers
 from mcvd.core.kelvin import capacitance, kelvin_chains
 from mcvd.core.models import (
     absorber_response,
-    absorbers,
     available_models,
     capture,
     get_model,
