@@ -96,7 +96,10 @@ def main():
     t_closed, F_closed = best_of(lambda: response(geom, TIMES, model="kamber2024").F)
 
     diff = float(np.max(np.abs(res.F[::TALBOT_SUBSAMPLE] - F_talbot)))
-    print("mcvd exact half-space response: 400-point curve, paper's topology, t in [0.005, 2] s")
+    print(
+        "mcvd exact half-space response: 400-point curve, paper's topology, t in [0.005, 2] s "
+        f"(load {_load()})"
+    )
     print(
         f"  exact (shared hyperbolic contour): {t_exact * 1e3:8.1f} ms, "
         f"{res.n_laplace_solves} Laplace solves, max order {res.max_order}, "

@@ -247,6 +247,9 @@ def test_bad_input_errors():
         two_sphere_frame([0, 0, 50], np.array([[0, 0, 0], [20, 0, 0], [40, 0, 0]]), [5, 5, 5])
     with pytest.raises(ValueError, match="branch cut"):
         laplace_hitting([10, 0, 0], [[0, 0, 0]], [5], D, [-1.0])
+    for tol in (5.0, 0.5, 1e-16, math.nan):  # a tolerance that means nothing for F in [0, 1]
+        with pytest.raises(ValueError, match="tol must be"):
+            exact_response([10, 0, 0], [[0, 0, 0]], [5], D, [1.0], tol=tol)
 
 
 def test_near_contact_fails_loudly():

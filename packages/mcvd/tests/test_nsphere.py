@@ -296,6 +296,11 @@ def test_bad_inputs_and_refusals():
         nsphere_response([0, 0, 10], [[10, 0, 0]], [A], D, [1.0], reaction_rates=[0.0])
     with pytest.raises(ValueError, match="degradation_rate must be >= 0"):
         nsphere_response([0, 0, 10], [[10, 0, 0]], [A], D, [1.0], degradation_rate=-1)
+    for solve in (nsphere_response, nsphere_laplace):
+        with pytest.raises(ValueError, match=r"tol must be between 1e-15 and 0\.01, got 5\.0"):
+            solve([0, 0, 10], [[10, 0, 0]], [A], D, [1.0], tol=5.0)
+    with pytest.raises(ValueError, match="tol must be finite"):
+        nsphere_capture([0, 0, 10], [[10, 0, 0]], [A], tol=math.nan)
     with pytest.raises(ExactConvergenceError) as info:
         nsphere_response([0, 0, 10], [[5.3, 5.3, 0]], [A], D, [1.0], planes=[WALL_X, WALL_Y],
                          max_order=8)  # fmt: skip

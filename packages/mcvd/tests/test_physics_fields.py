@@ -2,8 +2,10 @@
 
 import math
 
+import numpy as np
 import pytest
 from mcvd import capture, response, simulate
+from mcvd.core.freespace import free_F
 from mcvd.core.geometry import Geometry, Plane, Sphere, Transmitter
 from mcvd.core.scenario import ScenarioError, scenario_from_dict
 
@@ -46,6 +48,16 @@ def test_geometry_rejects_bad_physics_values():
         Sphere((10, 0, 0), 5, reaction_rate=math.nan)
     with pytest.raises(ValueError, match="degradation_rate must be >= 0"):
         Geometry(79.4, tx, [Sphere((10, 0, 0), 5)], [Plane((0, 0, 0), (1, 0, 0))], (), -0.1)
+    # the free-space closed forms check the rate as the receiver does (a string or bool is refused)
+    for bad, error, match in [
+        (-1.0, ValueError, "reaction_rate must be > 0"),
+        (math.nan, ValueError, "reaction_rate must be finite"),
+        ("20", TypeError, "reaction_rate must be a real number"),
+        (True, TypeError, "reaction_rate must be a real number"),
+    ]:
+        with pytest.raises(error, match=match):
+            free_F(0.5, 10.0, 5.0, 79.4, reaction_rate=bad)
+    assert Sphere((10, 0, 0), 5, reaction_rate=np.float64(np.inf)).is_absorbing
 
 
 @pytest.mark.parametrize("model", ["kamber2024", "kamber2024-conv", "images-ho"])
@@ -69,10 +81,15 @@ def test_capture_series_refuses_degradation():
 
 @pytest.mark.sim
 @pytest.mark.parametrize("method", ["fixed-step", "event"])
-def test_simulators_refuse_physics_they_do_not_model(method):
-    # each simulator states what it supports; until it models degradation it refuses it
+def test_simulators_take_the_physics_fields(method):
+    # both simulators model degradation (their accuracy: test_sim_reactive); the rate reaches the run
     sc = scenario_from_dict({**BASE, "degradation_rate": 1.0})
-    try:
-        simulate(sc, method, seed=1, executor="inline")
-    except ValueError as exc:
-        assert str(exc).startswith(f"degradation_rate: method '{method}' supports only")
+    assert simulate(sc, method, seed=1, executor="inline").metadata["degradation_rate"] == 1.0
+
+
+def test_the_smoldyn_export_refuses_physics_it_does_not_write():
+    from mcvd.sim.smoldyn import smoldyn_config
+
+    sc = scenario_from_dict({**BASE, "degradation_rate": 1.0})
+    with pytest.raises(ValueError, match="degradation_rate: the Smoldyn export supports only"):
+        smoldyn_config(sc)

@@ -210,7 +210,7 @@ def sir_from_counts(n_signal, n_total) -> float:
 
 
 def sir(scenario_or_geometry, model: str = "images-ho", *, horizon=None, t_peak=None, **opt):
-    """Signal-to-interference ratio of the spec: ``100 N(0..5 t_peak) / (N(0..T) - N(0..5 t_peak))``.
+    """Signal-to-interference ratio: ``100 N(0..5 t_peak) / (N(0..T) - N(0..5 t_peak))``.
 
     Parameters
     ----------

@@ -106,7 +106,7 @@ import numpy as np
 from numpy.polynomial import legendre as _leg
 from scipy.special import erfc
 
-from .geometry import _finite_float, as_times
+from .geometry import _finite_float, as_times, check_tolerance
 
 __all__ = [
     "ExactConvergenceError",
@@ -911,7 +911,7 @@ def _invert_window(laplace, times, tol, max_nodes):
 
 
 def _check_options(tol, window_ratio):
-    tol = _finite_float(tol, "tol", positive=True)
+    tol = check_tolerance(tol)
     if window_ratio < 2:
         raise ValueError(f"window_ratio must be >= 2, got {window_ratio}")
     return tol
@@ -1024,7 +1024,7 @@ def exact_response(
     times : array_like, shape (T,)
         Times (s), ``>= 0``; ``inf`` gives the capture ``F(∞)``.
     tol : float, optional
-        Target absolute error on F (default 1e-9).
+        Target absolute error on F (default 1e-9), between 1e-15 and 1e-2.
     window_ratio : float, optional
         Largest ratio ``t_max/t_min`` served by one contour.
     max_order : int, optional

@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .geometry import _finite_float, as_times
+from .geometry import _finite_float, _reaction_rate, as_times
 
 __all__ = [
     "erfc_sum",
@@ -88,9 +88,7 @@ def _check_r(r0, r):
 
 def _check_physics(D, reaction_rate, degradation_rate):
     D = _finite_float(D, "D", positive=True)
-    k = float(reaction_rate)
-    if not (k > 0):  # also NaN
-        raise ValueError(f"reaction_rate must be > 0 (µm/s; inf = absorbing), got {k}")
+    k = _reaction_rate(reaction_rate)
     kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
     return D, k, kd
 

@@ -81,6 +81,13 @@ def _finite_float(value, name: str, *, positive: bool = False, nonneg: bool = Fa
     return x
 
 
+def _reaction_rate(value) -> float:
+    """A reaction rate (µm/s): a real number > 0, or ``inf`` (a perfectly absorbing receiver)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and value == math.inf:
+        return math.inf
+    return _finite_float(value, "reaction_rate", positive=True)
+
+
 def check_tolerance(tol, name: str = "tol", *, low: float = 1e-15, high: float = 1e-2) -> float:
     """Validate a tolerance: a finite real number in ``[low, high]``.
 
@@ -205,10 +212,7 @@ class Sphere:
     def __post_init__(self):
         object.__setattr__(self, "center", _vec3(self.center, "receiver center"))
         object.__setattr__(self, "radius", _finite_float(self.radius, "radius", positive=True))
-        k = self.reaction_rate
-        if not (isinstance(k, (int, float, np.integer, np.floating)) and k == math.inf):
-            k = _finite_float(k, "reaction_rate", positive=True)
-        object.__setattr__(self, "reaction_rate", float(k))
+        object.__setattr__(self, "reaction_rate", _reaction_rate(self.reaction_rate))
 
     @property
     def is_absorbing(self) -> bool:
@@ -423,6 +427,28 @@ def _compose(maps):
 def _antiparallel(cos_angle: float) -> bool:
     """Two unit normals with this dot product are opposite (the slab case of the images)."""
     return abs(float(cos_angle) + 1.0) < _ANGLE_TOL
+
+
+def _is_slab(planes: Sequence[Plane]) -> bool:
+    """Two parallel planes (facing each other once validated): an infinite image array."""
+    return len(planes) == 2 and _antiparallel(np.dot(planes[0].n, planes[1].n))
+
+
+def _slab_truncation(planes: Sequence[Plane], D: float, t_max: float, r_max: float, tol) -> int:
+    """Periods of the image array of ``planes`` for times up to ``t_max`` (s); 0 if no slab.
+
+    :func:`slab_periods` at tolerance ``tol`` for receivers of radius up to ``r_max`` (µm);
+    ``t_max = 0`` (only ``t = 0`` asked for) is taken as 1 ns, ``t_max = inf`` is refused in a
+    slab (every molecule is eventually absorbed there).
+    """
+    if not _is_slab(planes):
+        return 0
+    if not math.isfinite(t_max):
+        raise ValueError(
+            "times: t = inf is not available between two parallel planes (in a slab every "
+            "molecule is eventually absorbed; the image array does not converge)"
+        )
+    return slab_periods(slab_width(planes), D, max(t_max, 1e-9), r_max, tol)
 
 
 def slab_width(planes: Sequence[Plane]) -> float:
@@ -694,7 +720,7 @@ class Geometry:
         ...                 [((0, 0, 0), (1, 0, 0)), ((12, 0, 0), (-1, 0, 0))]).is_slab
         True
         """
-        return len(self.planes) == 2 and _antiparallel(np.dot(self.planes[0].n, self.planes[1].n))
+        return _is_slab(self.planes)
 
     def images(self, n_periods: int = 0) -> ImageSystem:
         """Image system of the planes (see :func:`image_system`)."""
@@ -887,15 +913,8 @@ def absorbers(geometry: Geometry, t_max: float = math.inf, tol: float = 1e-10) -
     """
     tol = check_tolerance(tol)
     geometry.require_analytic()
-    n_periods = 0
-    if geometry.is_slab:
-        if not math.isfinite(t_max):
-            raise ValueError(
-                "times: t = inf is not available between two parallel planes (in a slab every "
-                "molecule is eventually absorbed; the image array does not converge)"
-            )
-        r_max = max(s.radius for s in geometry.receivers)
-        n_periods = slab_periods(slab_width(geometry.planes), geometry.D, t_max, r_max, tol)
+    r_max = max(s.radius for s in geometry.receivers)
+    n_periods = _slab_truncation(geometry.planes, geometry.D, t_max, r_max, tol)
     system = geometry.images(n_periods)
     spheres, owner = [], []
     for i, s in enumerate(geometry.receivers):

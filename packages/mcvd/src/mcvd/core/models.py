@@ -365,11 +365,8 @@ def _check_validity(model: str, geometry: Geometry, amp, delays, group, n_groups
 
 
 def _chains_model(geometry, times, model, tol=1e-10, **kw):
-    """F per real receiver of an image model, refused where it is not a valid response.
-
-    The model is refused where its F is not a valid response up to the largest requested time
-    (:func:`_check_validity`).
-    """
+    """F per real receiver of an image model, refused where it is not a valid response up to
+    the largest requested time (:func:`_check_validity`)."""
     t = _response_times(times)
     t_max = float(t.max()) if t.size else 0.0
     ab, amp, delays, absorber = _chain_terms(geometry, t_max, model, tol, **kw)
@@ -597,8 +594,8 @@ def capture(
         "multipole": ("multipole",),
         "auto": ("kelvin", "exact") if len(ab.spheres) <= 2 else ("exact", "kelvin"),
     }[method]
-    if geom.physics():  # reactive receivers or degradation: only the exact solution
-        order = tuple(m for m in order if m == "exact") or order
+    if geom.physics():  # reactive receivers or degradation (kelvin/multipole refused above)
+        order = ("exact",)
     total = sum(tx.molecules for tx in geom.transmitters)
     n = geom.n_receivers
     per = np.zeros(n)

@@ -42,7 +42,7 @@ spheres.
 
 Galerkin projection: on each real receiver the boundary condition is projected onto its own
 ``Y_lm`` with a product rule (Gauss–Legendre in ``cos θ`` × trapezoid in ``φ``, ``n_θ = L + 1 +
-q`` and ``n_φ = 2 n_θ`` nodes, ``q = 2 + L//4``), exact for the receiver's own basis (its block is
+q`` and ``n_φ = 2 n_θ`` nodes, ``q = 2 + L//6``), exact for the receiver's own basis (its block is
 the identity) and for the other spheres' fields up to degree ``L + 1 + 2q``. The other spheres'
 fields are evaluated directly at the quadrature nodes (no translation operators). Their
 degree-``l`` component on a ball around receiver ``i`` is regular, proportional to ``i_l(κ ρ)``,
@@ -104,11 +104,11 @@ from .exact import (
 from .geometry import (
     Plane,
     _finite_float,
+    _slab_truncation,
     absorbers,
     as_times,
+    check_tolerance,
     image_system,
-    slab_periods,
-    slab_width,
 )
 
 __all__ = [
@@ -637,6 +637,7 @@ def _problem(
     D = _finite_float(D, "D", positive=True)
     kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
     rates = _check_rates(reaction_rates, radii.size)
+    tol = check_tolerance(tol)
     planes = tuple(planes)
     for p in planes:
         if not isinstance(p, Plane):
@@ -647,15 +648,8 @@ def _problem(
             raise ValueError(f"tx {tx.tolist()} is on the wrong side of a plane (behind it)")
         if np.any(p.signed_distance(centres) < radii * (1 - 1e-12)):
             raise ValueError("receivers must lie on the fluid side of every plane, not cut it")
-    n_periods, extra = 0, 0.0
-    if len(planes) == 2 and abs(float(planes[0].n @ planes[1].n) + 1.0) < 1e-9:
-        if not math.isfinite(t_max):
-            raise ValueError(
-                "times: t = inf is not available between two parallel planes (in a slab every "
-                "molecule is eventually absorbed; the image array does not converge)"
-            )
-        extra = 0.1 * tol
-        n_periods = slab_periods(slab_width(planes), D, max(t_max, 1e-9), float(radii.max()), extra)
+    n_periods = _slab_truncation(planes, D, t_max, float(radii.max()), 0.1 * tol)
+    extra = 0.1 * tol if n_periods else 0.0  # the omitted images of a slab
     return _Problem(tx, centres, radii, rates, planes, D, kd, n_periods, symmetry), extra
 
 
@@ -696,7 +690,7 @@ def nsphere_response(
     degradation_rate : float, optional
         Degradation rate of the molecules (1/s, default 0).
     tol : float, optional
-        Target absolute error on F (default 1e-9).
+        Target absolute error on F (default 1e-9), between 1e-15 and 1e-2.
     window_ratio, max_nodes : optional
         Contour windows and their node cap (see :func:`mcvd.core.exact.exact_response`).
     max_order : int, optional
@@ -766,7 +760,8 @@ def nsphere_laplace(
         Laplace variables (1/s), off the branch cut ``s + k_d <= 0``; ``s = 0`` with
         ``k_d = 0`` is the static problem.
     tol : float, optional
-        Absolute tolerance of each value (adaptive order; floored at 1e-12 relative).
+        Absolute tolerance of each value, between 1e-15 and 1e-2 (adaptive order; floored at
+        1e-12 relative).
     max_order : int, optional
         Cap on the multipole order.
 
@@ -817,7 +812,7 @@ def nsphere_capture(
     D : float, optional
         Diffusion coefficient (µm²/s; only with reactive receivers or degradation).
     tol : float, optional
-        Absolute tolerance (adaptive order).
+        Absolute tolerance, between 1e-15 and 1e-2 (adaptive order).
     max_order : int, optional
         Cap on the multipole order.
 
@@ -828,7 +823,7 @@ def nsphere_capture(
 
     Examples
     --------
-    Two touching-free equal spheres far from the transmitter (``F ≈ C/r``):
+    One absorbing sphere, ``F(∞) = a/r``:
 
     >>> F, err = nsphere_capture([0, 0, 10], [[0, 0, 0]], [5])
     >>> round(float(F[0]), 12), err <= 1e-12
@@ -857,7 +852,7 @@ def _single_transmitter(geometry):
 
 def _two_sphere_case(geometry):
     """The absorbing spheres (with images) when the axisymmetric two-sphere solver applies."""
-    if geometry.is_slab or len(geometry.planes) > 1:
+    if len(geometry.planes) > 1:  # a corner or a slab
         return None
     ab = absorbers(geometry)
     return ab if len(ab.spheres) <= 2 else None

@@ -55,16 +55,12 @@ def pyplot():
     return require("matplotlib.pyplot", "plots")
 
 
-def _figure(nrows: int = 1, ncols: int = 1, *, mosaic=None, **kw):
+def _figure(nrows: int = 1, ncols: int = 1, **kw):
     """A new figure of the library (constrained layout): :func:`legible` sets all its text to
     :data:`FONT_SIZE` (titles one point larger), where a caller's figure only has small text
     raised."""
-    plt = pyplot()
     kw.setdefault("layout", "constrained")
-    if mosaic is not None:
-        fig, axes = plt.subplot_mosaic(mosaic, **kw)
-    else:
-        fig, axes = plt.subplots(nrows, ncols, **kw)
+    fig, axes = pyplot().subplots(nrows, ncols, **kw)
     fig._paper_figure = True
     return fig, axes
 
