@@ -415,11 +415,6 @@ def simulate(
         bin_edges=bin_edges,
         keep_times=keep_times,
     )
-    if method == "fixed-step" and params.dt > params.t_end:
-        raise ValueError(
-            f"dt ({params.dt:g} s) must be <= the horizon t_end ({params.t_end:g} s): a longer "
-            "step would simulate nothing"
-        )
     return run_chunks(
         mod.kernel,
         params,
