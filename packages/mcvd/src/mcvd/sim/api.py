@@ -404,8 +404,6 @@ def simulate(
     if n_molecules is not None:
         n_molecules = check_count(n_molecules, "n_molecules")
     scenario = as_scenario(scenario)
-    if method == "event":
-        check_eps(opts.eps, scenario.geometry())
     mod = spec.load()
     params, n = mod.plan(
         scenario,

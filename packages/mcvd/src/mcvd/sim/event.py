@@ -96,7 +96,7 @@ from .._version import __version__
 from ..core.geometry import Geometry, slab_width
 from ..core.scenario import as_scenario
 from ._rng import KERNEL_LOCK, stream_state, uniform
-from .api import DEFAULT_EPS
+from .api import DEFAULT_EPS, check_eps
 from .exit_time import tau_from_uniform
 from .params import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
 from .result import SimulationResult
@@ -713,7 +713,8 @@ def plan(
     Raises
     ------
     ValueError
-        Obstacles, unsupported planes, an infinite horizon with a slab, bad arguments.
+        Obstacles, unsupported planes, an infinite horizon with a slab, an ``eps`` too large for
+        the geometry (:func:`mcvd.sim.api.check_eps`), bad arguments.
 
     Examples
     --------
@@ -727,6 +728,7 @@ def plan(
     """
     sc = as_scenario(scenario)
     geom = sc.geometry()
+    check_eps(options.eps, geom)
     counts = transmitter_counts(geom, n_molecules)
     n = int(counts.sum())
     horizon = float(sc.time.end if t_end is None else t_end)
