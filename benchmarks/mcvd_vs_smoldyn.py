@@ -54,6 +54,7 @@ from pathlib import Path
 import numba
 import numpy as np
 from mcvd import response
+from mcvd.core.freespace import free_F
 from mcvd.core.scenario import as_scenario
 from mcvd.sim._rng import normal, stream_state
 from mcvd.sim.fixedstep import SURF_NONE, _simulate_arrays, params_from_scenario
@@ -61,7 +62,6 @@ from mcvd.sim.params import reaction_probability
 from mcvd.sim.runner import ChunkTask
 from mcvd.sim.smoldyn import read_smoldyn_counts, smoldyn_config, time_smoldyn
 from scipy.optimize import brentq
-from scipy.special import erfc, erfcx
 
 D, R, DT, T = 79.4, 5.0, 1e-4, 2.0
 EPS = 1e-3  # accuracy target: |bias| + 2 SE <= EPS on F(2 s) of the paper's topology
@@ -225,12 +225,8 @@ def bias_used(bias, se):
 
 
 def F_collins_kimball(t, r0, a, k):
-    """Reactive sphere in free space (Collins & Kimball 1949), exp(.) erfc(.) as erfcx."""
-    z = (r0 - a) / math.sqrt(4 * D * t)
-    alpha = 1 / a + k / D
-    return a / r0 * k * a / (k * a + D) * (
-        erfc(z) - erfcx(z + alpha * math.sqrt(D * t)) * math.exp(-z * z)
-    )  # fmt: skip
+    """Reactive sphere in free space (Collins & Kimball 1949; :func:`mcvd.core.freespace.free_F`)."""
+    return float(free_F(t, r0, a, D, reaction_rate=k))
 
 
 def reactive_study(n, threads):

@@ -57,6 +57,21 @@ def kernels(tmp_path, monkeypatch):
     return mcvd_test_kernels
 
 
+def _closable_cluster():
+    """One in-process worker on TCP loopback, not in a ``with``: the test closes it mid-run (the
+    conftest's ``local_cluster`` lives for the whole test)."""
+    import distributed
+
+    return distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+
+
 def _same(a, b):
     """Exact equality: the same kernel (_example_kernel) on the same chunks, same code path."""
     assert np.array_equal(a.counts, b.counts)
@@ -87,18 +102,9 @@ def test_worker_death_is_survived_bit_identically(tmp_path, kernels, monkeypatch
 
 
 def test_lost_scheduler_is_one_line_and_the_run_resumes(tmp_path, kernels):
-    import distributed
-
     run = tmp_path / "run"
     kw = dict(seed=2, chunk_size=100, run_dir=run)
-    cluster = distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    cluster = _closable_cluster()
     threading.Timer(1.0, cluster.close).start()
     start = time.monotonic()
     with pytest.raises(ConnectionError) as exc:
@@ -118,8 +124,6 @@ def test_lost_scheduler_is_one_line_and_the_run_resumes(tmp_path, kernels):
 
 
 def test_cli_lost_scheduler_is_one_line(tmp_path):
-    import distributed
-
     pytest.importorskip("numba", reason="needs numba, the sim extra (pip install 'mcvd[sim]')")
     sc = tmp_path / "paper.json"
     sc.write_text(
@@ -134,14 +138,7 @@ def test_cli_lost_scheduler_is_one_line(tmp_path):
         )
     )
     run = tmp_path / "run"
-    cluster = distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    cluster = _closable_cluster()
     src = Path(__file__).resolve().parents[1] / "src"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
     cmd = [sys.executable, "-c", "import sys; from mcvd.cli import main; sys.exit(main())"]

@@ -143,6 +143,9 @@ def test_bad_input_is_rejected_with_clear_messages():
         prepare(g, 1.0, eps=0.0)
     with pytest.raises(ValueError, match="horizon"):
         prepare(g, -1.0)
+    for bad in (True, "1.0"):  # not a number: refused, not read as 1 s
+        with pytest.raises(TypeError, match="horizon must be a real number"):
+            prepare(g, bad)
 
 
 @pytest.mark.parametrize(

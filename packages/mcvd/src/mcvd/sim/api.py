@@ -18,12 +18,14 @@ import math
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ABSORPTION_MODES",
     "DEFAULT_EPS",
     "DEFAULT_METHOD",
     "EPS_MAX_FRACTION",
     "EVENT_SECONDS_PER_MOLECULE",
     "FIXED_STEP_RATE",
     "METHODS",
+    "REFLECTION_MODES",
     "EventOptions",
     "FixedStepOptions",
     "Method",
@@ -32,6 +34,11 @@ __all__ = [
     "simulate",
 ]
 
+
+#: receiver absorption tests of the fixed-step simulator (:mod:`mcvd.sim.fixedstep`)
+ABSORPTION_MODES = ("end-of-step", "bridge")
+#: reflection rules of the fixed-step simulator at planes and boxes
+REFLECTION_MODES = ("elastic", "rollback")
 
 #: default absorption shell (µm). Bias bound (coupling): the walk stops only at points of the
 #: Brownian path, every path that hits an absorber is stopped (the walk converges to the hitting
@@ -88,11 +95,11 @@ class FixedStepOptions:
     )
     absorption: str = field(
         default="bridge",
-        metadata={"choices": ["bridge", "end-of-step"], "help": "receiver absorption test"},
+        metadata={"choices": sorted(ABSORPTION_MODES), "help": "receiver absorption test"},
     )
     reflection: str = field(
         default="elastic",
-        metadata={"choices": ["elastic", "rollback"], "help": "reflection at planes and boxes"},
+        metadata={"choices": sorted(REFLECTION_MODES), "help": "reflection at planes and boxes"},
     )
     destruction_radius: float | None = field(
         default=None, metadata={"cli": False, "help": "µm from every receiver centre (biased)"}
@@ -404,8 +411,6 @@ def simulate(
     if n_molecules is not None:
         n_molecules = check_count(n_molecules, "n_molecules")
     scenario = as_scenario(scenario)
-    if method == "event":
-        check_eps(opts.eps, scenario.geometry())
     mod = spec.load()
     params, n = mod.plan(
         scenario,
@@ -415,11 +420,6 @@ def simulate(
         bin_edges=bin_edges,
         keep_times=keep_times,
     )
-    if method == "fixed-step" and params.dt > params.t_end:
-        raise ValueError(
-            f"dt ({params.dt:g} s) must be <= the horizon t_end ({params.t_end:g} s): a longer "
-            "step would simulate nothing"
-        )
     return run_chunks(
         mod.kernel,
         params,

@@ -96,7 +96,7 @@ from .._version import __version__
 from ..core.geometry import Geometry, slab_width
 from ..core.scenario import as_scenario
 from ._rng import KERNEL_LOCK, stream_state, uniform
-from .api import DEFAULT_EPS
+from .api import DEFAULT_EPS, check_eps
 from .exit_time import tau_from_uniform
 from .params import KEEP_TIMES_MAX, default_bin_edges, transmitter_counts
 from .result import SimulationResult
@@ -225,6 +225,16 @@ def _reaction_scheme(centers, radii, rates, D, eps):
     return p, h
 
 
+def _check_horizon(horizon) -> float:
+    """The horizon (s) as a float: a real number > 0 (``inf`` allowed); one-line error otherwise."""
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, float, np.integer, np.floating)):
+        raise TypeError(f"horizon must be a real number (s), got {type(horizon).__name__}")
+    horizon = float(horizon)
+    if not horizon > 0:
+        raise ValueError(f"horizon must be > 0 (s), got {horizon}")
+    return horizon
+
+
 def prepare(
     geometry: Geometry,
     horizon: float,
@@ -260,6 +270,8 @@ def prepare(
     ValueError
         Finite obstacles, an unsupported plane arrangement, an infinite horizon with a slab, or a
         bad ``horizon``/``eps``/``bin_edges``.
+    TypeError
+        A ``horizon`` that is not a real number (a string or a bool).
 
     Examples
     --------
@@ -279,9 +291,7 @@ def prepare(
             f"reflecting planes only ({len(geometry.obstacles)} finite obstacle(s) given); "
             "use --method fixed-step"
         )
-    horizon = float(horizon)
-    if not horizon > 0:
-        raise ValueError(f"horizon must be > 0 (s), got {horizon}")
+    horizon = _check_horizon(horizon)
     eps = float(eps)
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be finite and > 0 (µm), got {eps}")
@@ -713,7 +723,8 @@ def plan(
     Raises
     ------
     ValueError
-        Obstacles, unsupported planes, an infinite horizon with a slab, bad arguments.
+        Obstacles, unsupported planes, an infinite horizon with a slab, an ``eps`` too large for
+        the geometry (:func:`mcvd.sim.api.check_eps`), bad arguments.
 
     Examples
     --------
@@ -727,10 +738,11 @@ def plan(
     """
     sc = as_scenario(scenario)
     geom = sc.geometry()
+    check_eps(options.eps, geom)
     counts = transmitter_counts(geom, n_molecules)
     n = int(counts.sum())
-    horizon = float(sc.time.end if t_end is None else t_end)
-    if bin_edges is None and math.isfinite(horizon) and horizon > 0:
+    horizon = _check_horizon(sc.time.end if t_end is None else t_end)
+    if bin_edges is None and math.isfinite(horizon):
         bin_edges = default_bin_edges(horizon, min(sc.time.dt, horizon))
     params = prepare(
         geom,

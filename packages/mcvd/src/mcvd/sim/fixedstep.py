@@ -551,7 +551,7 @@ def fixed_step_kernel(p: FixedStepParams, task: ChunkTask) -> SimulationResult:
 
     The transmitter of molecule ``g`` follows from splitting the run's ``n_molecules`` (stored in
     ``task``-independent form: ``p.tx_weight`` must hold the per-transmitter molecule counts of
-    the run, see :func:`simulate`).
+    the run, see :func:`params_from_scenario`).
 
     Parameters
     ----------

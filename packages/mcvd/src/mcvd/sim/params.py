@@ -46,6 +46,7 @@ import numpy as np
 
 from .._version import __version__
 from ..core.scenario import as_scenario
+from .api import ABSORPTION_MODES, REFLECTION_MODES
 from .runner import check_count
 
 __all__ = [
@@ -64,8 +65,6 @@ __all__ = [
     "transmitter_counts",
 ]
 
-ABSORPTION_MODES = ("end-of-step", "bridge")
-REFLECTION_MODES = ("elastic", "rollback")
 #: runs above this many molecules keep only per-bin counts by default (memory bound)
 KEEP_TIMES_MAX = 10_000_000
 #: maximum number of time bins of the default bin grid

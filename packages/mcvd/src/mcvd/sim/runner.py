@@ -27,7 +27,6 @@ simulates the molecules ``task.start ... task.start + task.count - 1`` of a run.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures as cf
 import dataclasses
 import hashlib
@@ -500,6 +499,16 @@ def check_run_time(seconds: float, how: str, force: bool = False, *, warn: bool 
         )
 
 
+def _estimate(cost: float, molecules: int, threads: int) -> tuple[float, str]:
+    """Wall seconds of ``molecules`` at ``cost`` s each on one thread, spread over ``threads``,
+    and how that was estimated (the arguments of :func:`check_run_time`)."""
+    how = (
+        f"{molecules} molecules x ~{cost:.2g} s per molecule on one thread, "
+        f"{threads} thread{'s' if threads > 1 else ''}"
+    )
+    return cost * molecules / threads, how
+
+
 def run_chunks(
     kernel: Callable,
     params,
@@ -608,12 +617,7 @@ def run_chunks(
         )
     if cost is not None and client is None and scheduler is None:
         # refuse before any work: a local run is estimated over the local threads
-        threads = _local_threads()
-        how = (
-            f"{n_molecules} molecules x ~{cost:.2g} s per molecule on one thread, "
-            f"{threads} thread{'s' if threads > 1 else ''}"
-        )
-        check_run_time(cost * n_molecules / threads, how, force, warn=False)
+        check_run_time(*_estimate(cost, n_molecules, _local_threads()), force, warn=False)
     tasks = chunk_tasks(n_molecules, chunk_size, seed)
     if executor not in (None, "inline", "process", "dask"):
         raise ValueError(f"executor must be 'inline', 'process' or 'dask', got {executor!r}")
@@ -652,15 +656,11 @@ def run_chunks(
     if own_client:
         client = _connect(scheduler, connect_timeout)
     try:
-        if single_thread is not None and pending:
+        if cost is not None and pending:
             threads = _local_threads()
             if executor == "dask":
                 threads = max(1, sum(client.nthreads().values()))
-            how = (
-                f"{sum(t.count for t in pending)} molecules x ~{cost:.2g} s per molecule on one "
-                f"thread, {threads} thread{'s' if threads > 1 else ''}"
-            )
-            check_run_time(single_thread / threads, how, force)
+            check_run_time(*_estimate(cost, sum(t.count for t in pending), threads), force)
         return _execute(
             kernel, params, tasks, pending, done, manifest, run, run_dir, keep_run_dir,
             executor, workers, client, progress,
@@ -815,6 +815,8 @@ def _run_dask(kernel, params, pending, finish, client, done, n_chunks, run_dir) 
 
 def _dask_lost(exc: BaseException) -> str | None:
     """What went wrong on the dask side, for the one-line message (None: not a dask failure)."""
+    import asyncio  # loaded by distributed already; not imported with the runner (~20 ms)
+
     if isinstance(exc, (cf.CancelledError, asyncio.CancelledError)):
         return "connection lost (the chunks were cancelled)"
     name = type(exc).__name__

@@ -64,6 +64,21 @@ def _fmt(*values) -> str:
     return " ".join(f"{float(v):.12g}" for v in values)
 
 
+def _box_faces(lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int, str]]:
+    """The six faces of the box ``[lo, hi]`` as Smoldyn ``panel rect`` lines, with their axis
+    and side (0: the face at ``lo``, facing +axis; 1: the face at ``hi``, facing -axis)."""
+    w = hi - lo
+    faces = []
+    for k in range(3):
+        o1, o2 = [a for a in range(3) if a != k]
+        for side in (0, 1):
+            corner = lo.copy()
+            if side == 1:
+                corner[k] = hi[k]
+            faces.append((k, side, f"panel rect {'+-'[side]}{k} {_fmt(*corner, w[o1], w[o2])}"))
+    return faces
+
+
 def smoldyn_config(
     scenario,
     *,
@@ -170,25 +185,19 @@ def smoldyn_config(
     # the faces of the system box: reflecting planes where the scenario has axis-aligned planes,
     # reflecting walls elsewhere (Smoldyn ignores the boundary type of the system box)
     walls = []
-    for k in range(3):
-        o1, o2 = [a for a in range(3) if a != k]
-        w = hi - lo
-        for side in (0, 1):
-            corner = lo.copy()
-            if side == 1:
-                corner[k] = hi[k]
-            panel = f"panel rect {'+-'[side]}{k} {_fmt(*corner, w[o1], w[o2])}"
-            j = aligned.get((k, side))
-            if j is None:
-                walls.append(panel)
-                continue
-            lines += [
-                f"# planes[{j}]: reflecting panel {'xyz'[k]} = {_fmt(corner[k])} spanning the box",
-                f"start_surface plane{j}",
-                "action both all reflect",
-                panel,
-                "end_surface",
-            ]
+    for k, side, panel in _box_faces(lo, hi):
+        j = aligned.get((k, side))
+        if j is None:
+            walls.append(panel)
+            continue
+        face = lo[k] if side == 0 else hi[k]
+        lines += [
+            f"# planes[{j}]: reflecting panel {'xyz'[k]} = {_fmt(face)} spanning the box",
+            f"start_surface plane{j}",
+            "action both all reflect",
+            panel,
+            "end_surface",
+        ]
     if walls:
         lines += [
             f"# system walls: reflecting, {_fmt(margin)} um beyond every object",
@@ -198,17 +207,9 @@ def smoldyn_config(
             "end_surface",
         ]
     for j, (b0, b1) in enumerate(zip(p.box_min, p.box_max)):
-        b0, b1 = np.asarray(b0, float), np.asarray(b1, float)
-        w = b1 - b0
+        faces = _box_faces(np.asarray(b0, float), np.asarray(b1, float))
         lines += [f"# obstacles[{j}]: reflecting box", f"start_surface box{j}"]
-        lines.append("action both all reflect")
-        for k in range(3):
-            o1, o2 = [a for a in range(3) if a != k]
-            for sign, corner in (("+", b0.copy()), ("-", b0.copy())):
-                if sign == "-":
-                    corner[k] = b1[k]
-                lines.append(f"panel rect {sign}{k} {_fmt(*corner, w[o1], w[o2])}")
-        lines.append("end_surface")
+        lines += ["action both all reflect", *(panel for _, _, panel in faces), "end_surface"]
     counts = np.asarray(p.tx_weight, dtype=np.int64)
     for pos, rel, m in zip(p.tx_pos, p.tx_release, counts):
         if m == 0:
