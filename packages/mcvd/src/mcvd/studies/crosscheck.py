@@ -221,7 +221,7 @@ def cross_check(
         times=acc.DEFAULT_TIMES if times is None else times,
     )
     models = acc.DEFAULT_MODELS if models is None else models
-    _check_map_time(grid, se, force)
+    n_molecules = _check_map_time(grid, se, force)
     accuracy_map = acc.accuracy_map
     event = accuracy_map(
         models,
@@ -234,11 +234,12 @@ def cross_check(
         **grid,
     )
     exact = accuracy_map(models, reference="exact", **grid)
-    return CrossCheck(event, exact, math.ceil(0.25 / float(se) ** 2))  # event_reference's count
+    return CrossCheck(event, exact, n_molecules)
 
 
-def _check_map_time(grid: dict, se, force: bool) -> None:
-    """Estimate the simulations of a map (cells x runs x molecules); warn or refuse."""
+def _check_map_time(grid: dict, se, force: bool) -> int:
+    """Estimate the simulations of a map (cells x runs x molecules); warn or refuse. Returns the
+    molecules of each simulated run (those of :func:`mcvd.sim.event.event_reference`)."""
     from ..sim.api import EVENT_SECONDS_PER_MOLECULE
     from ..sim.runner import _local_threads, check_run_time
 
@@ -254,6 +255,7 @@ def _check_map_time(grid: dict, se, force: bool) -> None:
     seconds = cells * (runs * n * EVENT_SECONDS_PER_MOLECULE / threads + 0.15)
     how = f"{cells} cells x {runs} run(s) x {n} molecules, {threads} thread(s)"
     check_run_time(seconds, how, force)
+    return n
 
 
 def plot_z_scores(cc: CrossCheck, *, ax=None):
