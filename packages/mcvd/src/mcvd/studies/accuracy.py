@@ -293,6 +293,11 @@ def _model_values(geometry, times, model):
     return out
 
 
+def _time_label(t: float) -> str:
+    """A time (s) as the tables and figures write it: ``∞`` for the capture."""
+    return "∞" if math.isinf(t) else f"{t:g}"
+
+
 def _cell(value) -> str:
     """A table cell: the error, or "refused" where the model declined (NaN)."""
     return "refused" if np.isnan(value) else f"{value:.1e}"
@@ -524,7 +529,7 @@ def plot_accuracy_map(
     ax = _ax(ax)
     m, p = amap.models.index(model), amap.placements.index(placement)
     err = np.maximum(np.abs(amap.error[m, p]).T, vmin)  # (T, G)
-    labels = [("∞" if math.isinf(x) else f"{x:g}") for x in amap.times]
+    labels = [_time_label(x) for x in amap.times]
     img = ax.imshow(
         err, origin="lower", aspect="auto", cmap="magma_r", norm=LogNorm(vmin=vmin, vmax=0.1)
     )
@@ -682,7 +687,7 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
         "",
         f"Receiver r = {amap.radius:g} µm next to the plane x = 0, D = {amap.D:g} µm²/s; "
         "transmitter on the plane / behind / beside / far (see `mcvd.studies.accuracy.PLACEMENTS`); "
-        "times " + ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in amap.times) + " s. "
+        "times " + ", ".join(map(_time_label, amap.times)) + " s. "
         "Absolute error of the total F; `free` ignores the plane.",
         "",
         "- " + _trust_sentence(amap, 1e-2, False),

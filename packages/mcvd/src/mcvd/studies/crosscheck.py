@@ -311,7 +311,7 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     True
     """
     from ..core.plots import _savefig, pyplot
-    from .accuracy import plot_accuracy_overview
+    from .accuracy import _time_label, plot_accuracy_overview
 
     plt = pyplot()
 
@@ -323,7 +323,7 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     fig = plot_z_scores(cc)
     _savefig(fig, out / f"{prefix}_z.png")
     plt.close(fig)
-    t_txt = ", ".join("∞" if math.isinf(t) else f"{t:g}" for t in cc.event.times)
+    t_txt = ", ".join(map(_time_label, cc.event.times))
     grid = (
         f"gaps {', '.join(f'{g:g}' for g in cc.event.gaps)} µm; TX {', '.join(cc.event.placements)}; "
         f"t = {t_txt} s; SE <= {np.max(cc.event.uncertainty):.1e} per cell"
