@@ -19,7 +19,7 @@ import numpy as np
 
 from ..comm import BERSweep, ber_vs_memory, ber_vs_symbol_duration, plot_ber_sweep
 from ..core.geometry import Geometry
-from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _figure, _savefig, legible
+from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _figure, _savefig, legible, pyplot
 from .report import Section
 
 __all__ = [
@@ -235,7 +235,9 @@ def section_ber(out: Path, seed: np.random.SeedSequence) -> Section:
     (True, True)
     """
     study = ber_study()
-    _savefig(plot_ber_study(study), Path(out) / "ber_vs_symbol_duration.png")
+    fig = plot_ber_study(study)
+    _savefig(fig, Path(out) / "ber_vs_symbol_duration.png")
+    pyplot().close(fig)
     paper = study.sweeps["paper"]
     k = int(np.argmin(np.abs(paper.values - 1.0)))
     ex = paper.models.index("exact")
