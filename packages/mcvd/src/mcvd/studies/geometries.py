@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.plots import COLUMN_WIDTH, _ax, _legend, _savefig, legible
+from ..core.plots import COLUMN_WIDTH, _ax, _legend, _savefig, legible, pyplot
 from .accuracy import (
     DEFAULT_TIMES,
     GEOMETRY_CASES,
@@ -171,12 +171,10 @@ def geometry_report(out, *, amap: AccuracyMap | None = None) -> str:
     >>> text.startswith("### The closed forms in corners")
     True
     """
-    import matplotlib.pyplot as plt
-
     amap = geometry_map() if amap is None else amap
     fig = plot_geometries(amap)
     _savefig(fig, Path(out) / "geometries.png", 110)
-    plt.close(fig)
+    pyplot().close(fig)
     times = ", ".join(map(_time_label, amap.times))
     return "\n".join(
         [
