@@ -96,13 +96,11 @@ PLACEMENTS: dict[str, Callable[[float, float], tuple[float, float, float]]] = {
 }
 
 
+#: the walls x = 0, y = 0 and z = 0 as (point, normal)
 _X, _Y, _Z = (
     ((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
     ((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-    (
-        (0.0, 0.0, 0.0),
-        (0.0, 0.0, 1.0),
-    ),
+    ((0.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
 )
 
 
@@ -174,9 +172,7 @@ def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
     if placement in LAYOUTS:
         return LAYOUTS[placement](gap, float(radius), D)
     tx = PLACEMENTS[placement](gap, float(radius))
-    return Geometry.simple(
-        D, tx, [((gap + radius, 0.0, 0.0), radius)], [((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))]
-    )
+    return Geometry.simple(D, tx, [((gap + radius, 0.0, 0.0), radius)], [_X])
 
 
 # ---------------------------------------------------------------------------- references
