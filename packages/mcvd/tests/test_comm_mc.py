@@ -44,6 +44,8 @@ def test_monte_carlo_rejects_bad_input():
         monte_carlo_ber(paper(), 1.0, 50, 2, n_frames=0)
     with pytest.raises(ValueError, match="confidence"):
         monte_carlo_ber(paper(), 1.0, 50, 2, confidence=1.0)
+    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\), got 1.5"):
+        monte_carlo_ber(paper(), 1.0, 50, 2, confidence=1.5)
     with pytest.raises(ValueError, match="symbol_duration must be > 0"):
         monte_carlo_ber(paper(), 0.0, 50, 2)
 

@@ -13,6 +13,7 @@ from mcvd.studies.crosscheck import cross_check
 
 def test_placement_names_match_the_accuracy_module():
     assert crosscheck_cli._PLACEMENT_NAMES == tuple(accuracy.PLACEMENTS)
+    assert crosscheck_cli._LAYOUT_NAMES == tuple(accuracy.LAYOUTS)
 
 
 @pytest.mark.sim
@@ -47,6 +48,15 @@ def test_cli_crosscheck_writes_report(tmp_path, capsys):
     assert rc == 0 and out["agree"] and set(out["model_errors"]) == {"free"}
     assert (tmp_path / "crosscheck.md").exists() and (tmp_path / "event_map_z.png").exists()
     assert main(["crosscheck", "--gaps", "x"]) == 2
+
+
+@pytest.mark.sim
+@pytest.mark.plot
+def test_cli_crosscheck_runs_the_further_geometries(tmp_path, capsys):
+    argv = ["crosscheck", "--gaps", "5", "--placements", "corner", "--times", "0.5"]
+    rc = main([*argv, "--models", "kamber2024", "--se", "2e-2", "--out", str(tmp_path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["agree"] and set(out["model_errors"]) == {"kamber2024"}
 
 
 @pytest.mark.slow

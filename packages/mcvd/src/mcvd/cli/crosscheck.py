@@ -17,9 +17,11 @@ from ._common import (
 
 __all__ = ["add_crosscheck_parser", "cmd_crosscheck"]
 
-#: placements of the accuracy map (kept in sync with ``mcvd.studies.accuracy.PLACEMENTS`` by a
-#: test; not imported here so that ``mcvd --help`` does not load the closed-form models)
+#: placements and further layouts of the accuracy map (kept in sync with
+#: ``mcvd.studies.accuracy.PLACEMENTS`` and ``LAYOUTS`` by a test; not imported here so that
+#: ``mcvd --help`` does not load the closed-form models)
 _PLACEMENT_NAMES = ("on-plane", "behind", "beside", "far")
+_LAYOUT_NAMES = ("corner", "octant", "two-receivers", "reactive", "degrading")
 
 
 def add_crosscheck_parser(sub) -> None:
@@ -60,7 +62,8 @@ def add_crosscheck_parser(sub) -> None:
     p.add_argument(
         "--placements",
         default=None,
-        help=f"comma-separated subset of {','.join(_PLACEMENT_NAMES)} (default: all)",
+        help=f"comma-separated subset of {','.join(_PLACEMENT_NAMES)} (default: all four) and "
+        f"of the further geometries {','.join(_LAYOUT_NAMES)}",
     )
     p.add_argument(
         "--models", default=None, help="comma-separated model names (default: every closed form)"
@@ -139,7 +142,7 @@ def cmd_crosscheck(args) -> int:
     if args.times is not None:
         kw["times"] = parse_times(args.times, allow_inf=True).tolist()
     if args.placements is not None:
-        kw["placements"] = _names(args.placements, "placements", _PLACEMENT_NAMES)
+        kw["placements"] = _names(args.placements, "placements", _PLACEMENT_NAMES + _LAYOUT_NAMES)
     models = None if args.models is None else _names(args.models, "models")
     out = output_folder(args.out)
     run_dir = Path(args.run_dir) if args.run_dir is not None else out / "runs"

@@ -80,9 +80,7 @@ def _method_options() -> dict[str, tuple[dict, list[str]]]:
             spec, takers = opts.setdefault(f.name, (meta, []))
             takers.append(method.name)
     for name, (spec, takers) in opts.items():
-        default = {m: METHODS[m].options.__dataclass_fields__[name].default for m in takers}.get(
-            takers[0]
-        )
+        default = METHODS[takers[0]].options.__dataclass_fields__[name].default
         shown = "" if "default" in spec.get("help", "") else f" (default: {default})"
         spec["help"] = f"{spec.get('help', '')}{shown} [{', '.join(takers)}]"
     return opts

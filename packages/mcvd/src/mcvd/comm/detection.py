@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import entr
 
 from . import _checks
-from .law import CountLaw, count_law
+from .law import CountLaw, _isi_terms, count_law
 from .slots import SlotProbabilities, slot_probabilities
 
 __all__ = [
@@ -528,8 +528,6 @@ def signal_measures(
     >>> round(m.signal, 12), round(m.isi, 12), round(m.sir, 12), round(m.tail, 12)
     (30.0, 7.5, 4.0, 0.5)
     """
-    from .law import _isi_terms
-
     N = _checks.molecules(molecules)
     p1 = _checks.prior(p1)
     ns, ps = _isi_terms(slots, N, interferer_molecules)

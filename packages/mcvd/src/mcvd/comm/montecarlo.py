@@ -253,7 +253,7 @@ def monte_carlo_ber(
     m = _checks.memory(memory)
     frames = _checks.integer(n_frames, "n_frames", minimum=1)
     p1 = _checks.prior(p1)
-    level = _checks.real(confidence, "confidence", lo=0.0, hi=1.0)
+    level = _checks.real(confidence, "confidence")
     if not 0 < level < 1:
         raise ValueError(f"confidence must be in (0, 1), got {level}")
     geom = _channel_geometry(scenario)

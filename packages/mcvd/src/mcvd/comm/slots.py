@@ -253,7 +253,7 @@ def tail_union_bound(geometry, receiver: int, t: float) -> float:
 
     Parameters
     ----------
-    geometry : mcvd.geometry.Geometry
+    geometry : mcvd.core.geometry.Geometry
         One transmitter.
     receiver : int
         Receiver index.

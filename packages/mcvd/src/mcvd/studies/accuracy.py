@@ -96,13 +96,11 @@ PLACEMENTS: dict[str, Callable[[float, float], tuple[float, float, float]]] = {
 }
 
 
+#: the walls x = 0, y = 0 and z = 0 as (point, normal)
 _X, _Y, _Z = (
     ((0.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
     ((0.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-    (
-        (0.0, 0.0, 0.0),
-        (0.0, 0.0, 1.0),
-    ),
+    ((0.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
 )
 
 
@@ -174,9 +172,7 @@ def placement_geometry(gap, placement, *, D=79.4, radius=5.0) -> Geometry:
     if placement in LAYOUTS:
         return LAYOUTS[placement](gap, float(radius), D)
     tx = PLACEMENTS[placement](gap, float(radius))
-    return Geometry.simple(
-        D, tx, [((gap + radius, 0.0, 0.0), radius)], [((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))]
-    )
+    return Geometry.simple(D, tx, [((gap + radius, 0.0, 0.0), radius)], [_X])
 
 
 # ---------------------------------------------------------------------------- references
@@ -291,6 +287,11 @@ def _model_values(geometry, times, model):
             except ValueError:
                 pass
     return out
+
+
+def _time_label(t: float) -> str:
+    """A time (s) as the tables and figures write it: ``∞`` for the capture."""
+    return "∞" if math.isinf(t) else f"{t:g}"
 
 
 def _cell(value) -> str:
@@ -524,7 +525,7 @@ def plot_accuracy_map(
     ax = _ax(ax)
     m, p = amap.models.index(model), amap.placements.index(placement)
     err = np.maximum(np.abs(amap.error[m, p]).T, vmin)  # (T, G)
-    labels = [("∞" if math.isinf(x) else f"{x:g}") for x in amap.times]
+    labels = [_time_label(x) for x in amap.times]
     img = ax.imshow(
         err, origin="lower", aspect="auto", cmap="magma_r", norm=LogNorm(vmin=vmin, vmax=0.1)
     )
@@ -682,7 +683,7 @@ def accuracy_report(out, *, amap: AccuracyMap | None = None) -> str:
         "",
         f"Receiver r = {amap.radius:g} µm next to the plane x = 0, D = {amap.D:g} µm²/s; "
         "transmitter on the plane / behind / beside / far (see `mcvd.studies.accuracy.PLACEMENTS`); "
-        "times " + ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in amap.times) + " s. "
+        "times " + ", ".join(map(_time_label, amap.times)) + " s. "
         "Absolute error of the total F; `free` ignores the plane.",
         "",
         "- " + _trust_sentence(amap, 1e-2, False),

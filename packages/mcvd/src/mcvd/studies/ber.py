@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..comm import BERSweep, ber_vs_memory, ber_vs_symbol_duration, plot_ber_sweep
-from ..core.geometry import Geometry
-from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _figure, _savefig, legible
+from ..core.plots import COLUMN_WIDTH, TEXT_WIDTH, _figure, _savefig, legible, pyplot
+from .accuracy import placement_geometry
 from .report import Section
 
 __all__ = [
@@ -44,17 +44,18 @@ def ber_geometries() -> dict:
     """The study's channels: name -> Geometry (µm, µm²/s).
 
     ``paper``: TX (0, 0, 10) on the plane x = 0, receiver r = 5 at (10, 0, 0) (5 µm from the
-    plane); ``near wall``: the same with the receiver at (5.5, 0, 0), 0.5 µm from the plane.
+    plane); ``near wall``: the same with the receiver at (5.5, 0, 0), 0.5 µm from the plane
+    (the accuracy map's ``on-plane`` placement at gaps 5 and 0.5 µm,
+    :func:`mcvd.studies.accuracy.placement_geometry`).
 
     Examples
     --------
     >>> sorted(ber_geometries())
     ['near wall', 'paper']
     """
-    plane = [((0, 0, 0), (1, 0, 0))]
     return {
-        "paper": Geometry.simple(D, (0, 0, 10), [((10, 0, 0), 5)], plane),
-        "near wall": Geometry.simple(D, (0, 0, 10), [((5.5, 0, 0), 5)], plane),
+        "paper": placement_geometry(5.0, "on-plane", D=D),
+        "near wall": placement_geometry(0.5, "on-plane", D=D),
     }
 
 
@@ -235,7 +236,9 @@ def section_ber(out: Path, seed: np.random.SeedSequence) -> Section:
     (True, True)
     """
     study = ber_study()
-    _savefig(plot_ber_study(study), Path(out) / "ber_vs_symbol_duration.png")
+    fig = plot_ber_study(study)
+    _savefig(fig, Path(out) / "ber_vs_symbol_duration.png")
+    pyplot().close(fig)
     paper = study.sweeps["paper"]
     k = int(np.argmin(np.abs(paper.values - 1.0)))
     ex = paper.models.index("exact")

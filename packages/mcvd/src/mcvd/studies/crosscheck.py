@@ -46,14 +46,6 @@ PAPER_MODEL = "kamber2024"
 HIGHER_ORDER_MODEL = "images-ho"
 
 
-def _nanmax(values, axis=None):
-    """Maximum ignoring NaN (refused cells); NaN where every value is NaN."""
-    values = np.asarray(values, dtype=float)
-    filled = np.where(np.isnan(values), -np.inf, values)
-    out = np.max(filled, axis=axis)
-    return np.where(np.isneginf(out), np.nan, out)
-
-
 @dataclass(frozen=True, eq=False)
 class CrossCheck:
     """The accuracy map against the event-driven simulator and against the exact solution.
@@ -108,14 +100,15 @@ class CrossCheck:
 
     def model_errors(self) -> dict[str, tuple[float, float]]:
         """Per model: (max ``|error|`` vs the simulator, max ``|error|`` vs exact) over the grid."""
-        ev = _nanmax(np.abs(self.event.error), axis=(1, 2, 3))
-        ex = _nanmax(np.abs(self.exact.error), axis=(1, 2, 3))
+        # np.fmax ignores NaN (refused cells); NaN only where every cell is, without a warning
+        ev = np.fmax.reduce(np.abs(self.event.error), axis=(1, 2, 3))
+        ex = np.fmax.reduce(np.abs(self.exact.error), axis=(1, 2, 3))
         return {m: (float(ev[i]), float(ex[i])) for i, m in enumerate(self.event.models)}
 
     def max_error_difference(self) -> float:
         """Largest ``|error_vs_event - error_vs_exact|`` over models and cells (= max ``|ΔF_ref|``;
         cells where a model refuses are left out)."""
-        return float(_nanmax(np.abs(self.event.error - self.exact.error)))
+        return float(np.fmax.reduce(np.abs(self.event.error - self.exact.error), axis=None))
 
     def table(self) -> str:
         """Markdown table: each model's max ``|error|`` against both references, and the ratio to the
@@ -221,7 +214,7 @@ def cross_check(
         times=acc.DEFAULT_TIMES if times is None else times,
     )
     models = acc.DEFAULT_MODELS if models is None else models
-    _check_map_time(grid, se, force)
+    n_molecules = _check_map_time(grid, se, force)
     accuracy_map = acc.accuracy_map
     event = accuracy_map(
         models,
@@ -234,11 +227,12 @@ def cross_check(
         **grid,
     )
     exact = accuracy_map(models, reference="exact", **grid)
-    return CrossCheck(event, exact, math.ceil(0.25 / float(se) ** 2))  # event_reference's count
+    return CrossCheck(event, exact, n_molecules)
 
 
-def _check_map_time(grid: dict, se, force: bool) -> None:
-    """Estimate the simulations of a map (cells x runs x molecules); warn or refuse."""
+def _check_map_time(grid: dict, se, force: bool) -> int:
+    """Estimate the simulations of a map (cells x runs x molecules); warn or refuse. Returns the
+    molecules of each simulated run (those of :func:`mcvd.sim.event.event_reference`)."""
     from ..sim.api import EVENT_SECONDS_PER_MOLECULE
     from ..sim.runner import _local_threads, check_run_time
 
@@ -254,6 +248,7 @@ def _check_map_time(grid: dict, se, force: bool) -> None:
     seconds = cells * (runs * n * EVENT_SECONDS_PER_MOLECULE / threads + 0.15)
     how = f"{cells} cells x {runs} run(s) x {n} molecules, {threads} thread(s)"
     check_run_time(seconds, how, force)
+    return n
 
 
 def plot_z_scores(cc: CrossCheck, *, ax=None):
@@ -316,7 +311,7 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     True
     """
     from ..core.plots import _savefig, pyplot
-    from .accuracy import plot_accuracy_overview
+    from .accuracy import _time_label, plot_accuracy_overview
 
     plt = pyplot()
 
@@ -328,7 +323,7 @@ def write_cross_check(cc: CrossCheck, out, *, prefix: str = "event_map") -> str:
     fig = plot_z_scores(cc)
     _savefig(fig, out / f"{prefix}_z.png")
     plt.close(fig)
-    t_txt = ", ".join("∞" if math.isinf(t) else f"{t:g}" for t in cc.event.times)
+    t_txt = ", ".join(map(_time_label, cc.event.times))
     grid = (
         f"gaps {', '.join(f'{g:g}' for g in cc.event.gaps)} µm; TX {', '.join(cc.event.placements)}; "
         f"t = {t_txt} s; SE <= {np.max(cc.event.uncertainty):.1e} per cell"

@@ -319,7 +319,7 @@ def section_event_map(out: Path, seed: np.random.SeedSequence) -> Section:
     --------
     The grid is fixed and the simulations take ~15 s, so the call is skipped here (``make demo``
     runs it; ``mcvd crosscheck`` runs a grid of any size, see
-    :func:`mcvd.studies.crosscheck.cmd_crosscheck`).
+    :func:`mcvd.cli.crosscheck.cmd_crosscheck`).
 
     >>> import tempfile
     >>> import matplotlib

@@ -12,14 +12,20 @@ Units: µm, s.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..core.plots import COLUMN_WIDTH, _ax, _legend, _savefig, legible
-from .accuracy import DEFAULT_TIMES, GEOMETRY_CASES, GEOMETRY_GAPS, AccuracyMap, accuracy_map
+from ..core.plots import COLUMN_WIDTH, _ax, _legend, _savefig, legible, pyplot
+from .accuracy import (
+    DEFAULT_TIMES,
+    GEOMETRY_CASES,
+    GEOMETRY_GAPS,
+    AccuracyMap,
+    _time_label,
+    accuracy_map,
+)
 
 __all__ = [
     "GEOMETRY_MODELS",
@@ -165,13 +171,11 @@ def geometry_report(out, *, amap: AccuracyMap | None = None) -> str:
     >>> text.startswith("### The closed forms in corners")
     True
     """
-    import matplotlib.pyplot as plt
-
     amap = geometry_map() if amap is None else amap
     fig = plot_geometries(amap)
     _savefig(fig, Path(out) / "geometries.png", 110)
-    plt.close(fig)
-    times = ", ".join("∞" if math.isinf(x) else f"{x:g}" for x in amap.times)
+    pyplot().close(fig)
+    times = ", ".join(map(_time_label, amap.times))
     return "\n".join(
         [
             "### The closed forms in corners, an octant and with several receivers",

@@ -6,7 +6,7 @@
   table.
 * :func:`dt_study` — F(2 s) of the paper's topology against the time step for both absorption
   modes, with the exact value (:mod:`mcvd.core.exact`) as reference when available.
-* :func:`plate_sir_study` — the finite-plate study of the spec: a reflecting 40 x 40 x 4 µm plate
+* :func:`plate_sir_study` — the finite-plate study: a reflecting 40 x 40 x 4 µm plate
   behind the receiver (centre (0, 0, 0), r = 5 µm) at gaps 0...30 µm, TX at (20, 0, 0) µm;
   signal-to-interference ratio ``SIR = 100 N(0...5 t_peak) / (N(total) - N(0...5 t_peak))``.
 
@@ -158,7 +158,7 @@ def paper_topology_study(
     seed : int
         Root seed.
     **run_kw
-        Passed to :func:`mcvd.sim.fixedstep.simulate` (executor, workers, progress, ...).
+        Passed to :func:`mcvd.sim.simulate` (executor, workers, progress, ...).
 
     Returns
     -------
@@ -306,7 +306,7 @@ def dt_study(
     seed : int
         Root seed (the same for every run).
     **run_kw
-        Passed to :func:`mcvd.sim.fixedstep.simulate`.
+        Passed to :func:`mcvd.sim.simulate`.
 
     Returns
     -------
@@ -465,7 +465,7 @@ def plate_sir_study(
     seed : int
         Root seed.
     **run_kw
-        Passed to :func:`mcvd.sim.fixedstep.simulate`.
+        Passed to :func:`mcvd.sim.simulate`.
 
     Returns
     -------
