@@ -20,7 +20,7 @@ from mcvd.core.exact import (
     hyperbolic_contour,
     laplace_hitting,
 )
-from mcvd.core.freespace import free_F
+from mcvd.core.freespace import free_capture, free_F
 from mcvd.core.geometry import Geometry, Plane, Sphere, Transmitter
 from mcvd.core.multipole import multipole_capture
 from mcvd.core.nsphere import (
@@ -401,3 +401,21 @@ def test_reproduces_two_sphere_solver_on_the_accuracy_map(gap):
         two = exact_response(tx, [rx, rx * [-1, 1, 1]], [A, A], D, t, tol=1e-10)
         res = nsphere_response(tx, [rx], [A], D, t, planes=g.planes, tol=1e-9)
         np.testing.assert_allclose(res.F, two.F, rtol=0, atol=1e-9)
+
+
+def test_capture_needs_D_only_where_it_matters():
+    # F(inf) of an absorbing receiver in a stable fluid does not depend on D; with a reactive
+    # receiver or degradation it does, and a missing D is refused instead of taken as 1 µm²/s
+    assert free_capture(10.0, 5.0) == free_capture(10.0, 5.0, D)
+    F, _ = nsphere_capture([0, 0, 10], [[0, 0, 0]], [A])
+    assert abs(F[0] - 0.5) < 1e-12
+    with pytest.raises(ValueError, match="D: a reactive receiver or degradation"):
+        free_capture(10.0, 5.0, reaction_rate=20.0)
+    with pytest.raises(ValueError, match="D: a reactive receiver or degradation"):
+        free_capture(10.0, 5.0, degradation_rate=1.0)
+    with pytest.raises(ValueError, match="D: a reactive receiver or degradation"):
+        nsphere_capture([0, 0, 10], [[0, 0, 0]], [A], reaction_rates=[20.0])
+    with pytest.raises(ValueError, match="D: a reactive receiver or degradation"):
+        nsphere_capture([0, 0, 10], [[0, 0, 0]], [A], degradation_rate=1.0)
+    F, _ = nsphere_capture([0, 0, 10], [[0, 0, 0]], [A], D=D, reaction_rates=[20.0])
+    assert abs(F[0] - free_capture(10.0, A, D, reaction_rate=20.0)) < 1e-10

@@ -33,12 +33,15 @@ neither overflow nor produce NaN.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
 from .geometry import _finite_float, _reaction_rate, as_times
 
 __all__ = [
+    "capture_diffusion",
     "erfc_sum",
     "free_F",
     "free_capture",
@@ -87,10 +90,31 @@ def _check_r(r0, r):
 
 
 def _check_physics(D, reaction_rate, degradation_rate):
-    D = _finite_float(D, "D", positive=True)
     k = _reaction_rate(reaction_rate)
     kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
-    return D, k, kd
+    return capture_diffusion(D, k != math.inf or kd > 0), k, kd
+
+
+def capture_diffusion(D, needs_D: bool) -> float:
+    """``D`` for a capture probability: required (µm²/s, > 0) where ``F(∞)`` depends on it —
+    with a reactive receiver or degradation (``needs_D``) — and not used otherwise.
+
+    Examples
+    --------
+    >>> capture_diffusion(None, needs_D=False)
+    1.0
+    >>> capture_diffusion(None, needs_D=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: D: a reactive receiver or degradation makes F(inf) depend on D; pass D (µm²/s)
+    """
+    if D is None:
+        if needs_D:
+            raise ValueError(
+                "D: a reactive receiver or degradation makes F(inf) depend on D; pass D (µm²/s)"
+            )
+        return 1.0  # does not enter the absorbing, stable capture
+    return _finite_float(D, "D", positive=True)
 
 
 def _scaled(t, z, c, D):
@@ -263,7 +287,7 @@ def free_peak_time(r0, r, D):
     return (r0 - r) ** 2 / (6.0 * D)
 
 
-def free_capture(r0, r, D=1.0, *, reaction_rate=np.inf, degradation_rate=0.0):
+def free_capture(r0, r, D=None, *, reaction_rate=np.inf, degradation_rate=0.0):
     """Long-time capture ``F(inf)`` of one sphere in free space.
 
     ``r/r0`` for an absorbing receiver; times ``k a/(k a + D)`` for a reactive one; with

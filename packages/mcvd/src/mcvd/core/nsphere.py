@@ -101,6 +101,7 @@ from .exact import (
     _union_bounds,
     exact_response,
 )
+from .freespace import capture_diffusion
 from .geometry import (
     Plane,
     _finite_float,
@@ -793,7 +794,7 @@ def nsphere_capture(
     radii,
     *,
     planes: Sequence[Plane] = (),
-    D=1.0,
+    D=None,
     reaction_rates=None,
     degradation_rate=0.0,
     tol=1e-12,
@@ -810,7 +811,8 @@ def nsphere_capture(
     tx, centres, radii, planes, reaction_rates, degradation_rate
         As in :func:`nsphere_response`.
     D : float, optional
-        Diffusion coefficient (µm²/s; only with reactive receivers or degradation).
+        Diffusion coefficient (µm²/s): required with reactive receivers or degradation (refused
+        without it), not used otherwise.
     tol : float, optional
         Absolute tolerance, between 1e-15 and 1e-2 (adaptive order).
     max_order : int, optional
@@ -829,6 +831,15 @@ def nsphere_capture(
     >>> round(float(F[0]), 12), err <= 1e-12
     (0.5, True)
     """
+    if D is None:  # F(inf) of absorbing receivers in a stable fluid does not depend on D
+        kd = _finite_float(degradation_rate, "degradation_rate", nonneg=True)
+        try:
+            reactive = reaction_rates is not None and bool(
+                np.any(np.isfinite(np.asarray(reaction_rates, dtype=float)))
+            )
+        except (TypeError, ValueError):  # not numbers: _problem refuses them in one line
+            reactive = False
+        D = capture_diffusion(None, reactive or kd > 0)
     prob, _ = _problem(
         tx, centres, radii, D, reaction_rates, degradation_rate, planes, math.inf, tol
     )
